@@ -1,0 +1,70 @@
+//! The running service's shared state: configuration, per-account AWS clients, metrics, authentication.
+
+use std::collections::BTreeMap;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+
+use crate::aws::{AwsAccount, AwsHooks};
+use crate::config::Config;
+use crate::domain::tags::Tag;
+use crate::http::auth::Auth;
+use crate::http::ApiError;
+use crate::orchestration::Ctx;
+use crate::telemetry::Metrics;
+
+pub struct App {
+    pub config: Config,
+    pub accounts: BTreeMap<String, Arc<AwsAccount>>,
+    pub metrics: Arc<Metrics>,
+    pub auth: Auth,
+}
+
+/// The axum state: a cheap handle on the one `App`.
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl App {
+    /// Builds the AWS clients of every account once. `hooks` adds SDK interceptors (used by the tests).
+    pub async fn new(config: Config, hooks: AwsHooks) -> App {
+        let metrics = Arc::new(Metrics::new());
+        let mut accounts = BTreeMap::new();
+        for (name, account) in &config.accounts {
+            let clients =
+                AwsAccount::connect(name, account, config.aws_timeout, metrics.clone(), &hooks)
+                    .await;
+            accounts.insert(name.clone(), Arc::new(clients));
+        }
+        App {
+            auth: Auth::new(config.token.clone()),
+            config,
+            accounts,
+            metrics,
+        }
+    }
+
+    /// The workflow context of the account named in the path; 404 before any AWS call when it is unknown.
+    pub fn ctx(&self, account: &str) -> Result<Ctx, ApiError> {
+        let aws = self.accounts.get(account).ok_or_else(|| {
+            let shown: String = account.chars().take(64).collect();
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "AccountNotFound",
+                format!("account {shown} not found"),
+            )
+        })?;
+        Ok(Ctx {
+            aws: aws.clone(),
+            metrics: self.metrics.clone(),
+            org_tag: Tag::new(&self.config.org_tag_key, &self.config.org),
+        })
+    }
+}

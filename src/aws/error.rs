@@ -1,0 +1,311 @@
+//! AWS errors, classified once per service into the few kinds the rest of the service acts on.
+
+use std::fmt;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// The AWS services the service calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    S3,
+    Iam,
+    Sts,
+}
+
+impl Service {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::S3 => "s3",
+            Service::Iam => "iam",
+            Service::Sts => "sts",
+        }
+    }
+}
+
+/// What an AWS error means for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    AlreadyExists,
+    NotFound,
+    /// The resource is in a state that forbids the call (not empty, still attached).
+    Conflict,
+    AccessDenied,
+    Throttled,
+    /// An AWS quota, such as two access keys per user.
+    LimitExceeded,
+    Invalid,
+    /// The call exceeded its deadline: it may or may not have taken effect.
+    Timeout,
+    /// AWS could not be reached, or answered 5xx after retries.
+    Unavailable,
+    Other,
+}
+
+/// A failed AWS call, with what the log and the caller need to know about it.
+#[derive(Debug, Clone)]
+pub struct AwsError {
+    pub service: Service,
+    pub operation: &'static str,
+    pub kind: ErrorKind,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+    pub status: Option<u16>,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{} failed", self.service.as_str(), self.operation)?;
+        if let Some(code) = &self.code {
+            write!(f, ": {code}")?;
+        } else {
+            write!(f, ": {:?}", self.kind)?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+impl AwsError {
+    /// Classifies an SDK error of `service`'s `operation`.
+    pub fn from_sdk<E>(
+        service: Service,
+        operation: &'static str,
+        err: SdkError<E, HttpResponse>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let meta = err.meta();
+        let code = meta.code().map(str::to_owned);
+        let message = meta.message().map(str::to_owned);
+        let request_id = meta.extra("aws_request_id").map(str::to_owned).or_else(|| {
+            err.raw_response().and_then(|r| {
+                let h = r.headers();
+                h.get("x-amzn-requestid")
+                    .or_else(|| h.get("x-amz-request-id"))
+                    .map(str::to_owned)
+            })
+        });
+        let kind = match &err {
+            SdkError::TimeoutError(_) => ErrorKind::Timeout,
+            SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
+            SdkError::DispatchFailure(_) => ErrorKind::Unavailable,
+            SdkError::ResponseError(_) => ErrorKind::Unavailable,
+            SdkError::ServiceError(_) => classify(service, code.as_deref(), status),
+            _ => ErrorKind::Other,
+        };
+        let message = message.or_else(|| match &err {
+            SdkError::ServiceError(_) => None,
+            // The source chain says why a request never got an answer (refused, reset, timed out).
+            other => Some(error_chain(other)),
+        });
+        AwsError {
+            service,
+            operation,
+            kind,
+            code,
+            message,
+            request_id,
+            status,
+        }
+    }
+
+    /// A call that failed in a way that leaves open whether AWS carried it out.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self.kind, ErrorKind::Timeout | ErrorKind::Unavailable)
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+
+    pub fn is_already_exists(&self) -> bool {
+        self.kind == ErrorKind::AlreadyExists
+    }
+
+    pub fn has_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// The error mapping: service-specific codes first, then the codes AWS services share, then the HTTP status.
+fn classify(service: Service, code: Option<&str>, status: Option<u16>) -> ErrorKind {
+    let code = code.unwrap_or_default();
+    let specific = match service {
+        Service::S3 => s3_kind(code),
+        Service::Iam => iam_kind(code),
+        Service::Sts => None,
+    };
+    specific
+        .or_else(|| common_kind(code))
+        .unwrap_or(match status {
+            Some(404) => ErrorKind::NotFound,
+            Some(403) => ErrorKind::AccessDenied,
+            Some(409) => ErrorKind::Conflict,
+            Some(429) => ErrorKind::Throttled,
+            Some(400) => ErrorKind::Invalid,
+            Some(s) if s >= 500 => ErrorKind::Unavailable,
+            _ => ErrorKind::Other,
+        })
+}
+
+fn s3_kind(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" => ErrorKind::AlreadyExists,
+        "NoSuchBucket"
+        | "NotFound"
+        | "NoSuchKey"
+        | "NoSuchTagSet"
+        | "NoSuchBucketPolicy"
+        | "NoSuchLifecycleConfiguration" => ErrorKind::NotFound,
+        "BucketNotEmpty" | "OperationAborted" => ErrorKind::Conflict,
+        "SlowDown" => ErrorKind::Throttled,
+        "TooManyBuckets" => ErrorKind::LimitExceeded,
+        "InvalidBucketName" | "InvalidArgument" | "InvalidRequest" | "MalformedXML"
+        | "MalformedPolicy" | "InvalidTag" => ErrorKind::Invalid,
+        // The configured access-log bucket is missing or does not accept logs: a configuration problem.
+        "InvalidTargetBucketForLogging" => ErrorKind::Other,
+        _ => return None,
+    })
+}
+
+fn iam_kind(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "EntityAlreadyExists" => ErrorKind::AlreadyExists,
+        "NoSuchEntity" => ErrorKind::NotFound,
+        "DeleteConflict" | "ConcurrentModification" => ErrorKind::Conflict,
+        "LimitExceeded" => ErrorKind::LimitExceeded,
+        "MalformedPolicyDocument" | "InvalidInput" | "ValidationError" => ErrorKind::Invalid,
+        "ServiceFailure" => ErrorKind::Unavailable,
+        _ => return None,
+    })
+}
+
+fn common_kind(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "Forbidden"
+        | "NotAuthorizedException"
+        | "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "InvalidClientTokenId" => ErrorKind::AccessDenied,
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException"
+        | "RequestThrottled"
+        | "PriorRequestNotComplete" => ErrorKind::Throttled,
+        "LimitExceededException" | "ServiceQuotaExceededException" => ErrorKind::LimitExceeded,
+        "InternalError"
+        | "InternalFailure"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException" => ErrorKind::Unavailable,
+        "RequestTimeout" | "RequestTimeoutException" => ErrorKind::Timeout,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_codes_win_over_status() {
+        assert_eq!(
+            classify(Service::S3, Some("BucketAlreadyOwnedByYou"), Some(409)),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            classify(Service::S3, Some("BucketNotEmpty"), Some(409)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify(Service::Iam, Some("EntityAlreadyExists"), Some(409)),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            classify(Service::Iam, Some("LimitExceeded"), Some(409)),
+            ErrorKind::LimitExceeded
+        );
+        assert_eq!(
+            classify(Service::Iam, Some("DeleteConflict"), Some(409)),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify(
+                Service::S3,
+                Some("InvalidTargetBucketForLogging"),
+                Some(400)
+            ),
+            ErrorKind::Other
+        );
+    }
+
+    #[test]
+    fn shared_codes_and_statuses() {
+        assert_eq!(
+            classify(Service::Iam, Some("AccessDenied"), Some(403)),
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            classify(Service::S3, Some("SlowDown"), Some(503)),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            classify(Service::Iam, Some("Throttling"), Some(400)),
+            ErrorKind::Throttled
+        );
+        assert_eq!(classify(Service::S3, None, Some(404)), ErrorKind::NotFound);
+        assert_eq!(
+            classify(Service::S3, None, Some(403)),
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            classify(Service::S3, Some("Weird"), Some(502)),
+            ErrorKind::Unavailable
+        );
+        assert_eq!(
+            classify(Service::S3, Some("Weird"), Some(418)),
+            ErrorKind::Other
+        );
+    }
+}
+
+impl AwsError {
+    /// AWS answered without a field its API promises.
+    pub fn missing_field(service: Service, operation: &'static str, field: &str) -> Self {
+        AwsError {
+            service,
+            operation,
+            kind: ErrorKind::Other,
+            code: None,
+            message: Some(format!("response without {field}")),
+            request_id: None,
+            status: None,
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! The IAM calls the service makes, each mapping its SDK error in one place.
+
+use aws_sdk_iam::types::{AccessKey, AccessKeyMetadata, AttachedPolicy, Group, Policy, User};
+
+use super::{AwsAccount, AwsError, Service};
+use crate::domain::names::{IamName, UserName};
+use crate::domain::tags::Tag;
+
+fn err<E>(
+    operation: &'static str,
+) -> impl FnOnce(
+    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> AwsError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    move |e| AwsError::from_sdk(Service::Iam, operation, e)
+}
+
+fn iam_tags(tags: &[Tag]) -> Vec<aws_sdk_iam::types::Tag> {
+    tags.iter()
+        .map(|t| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(&t.key)
+                .value(&t.value)
+                .build()
+                .expect("key and value are set")
+        })
+        .collect()
+}
+
+/// Turns "not found" into `None`: for reads of resources that may legitimately be absent.
+pub fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Turns "not found" into success: for deletes that must be safe to repeat.
+pub fn gone(r: Result<(), AwsError>) -> Result<(), AwsError> {
+    found(r).map(|_| ())
+}
+
+/// Who a managed policy is attached to.
+#[derive(Debug, Default)]
+pub struct PolicyEntities {
+    pub groups: Vec<String>,
+    pub users: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+impl AwsAccount {
+    pub async fn create_policy(
+        &self,
+        name: &IamName,
+        document: &serde_json::Value,
+        description: &str,
+        tags: &[Tag],
+    ) -> Result<Policy, AwsError> {
+        let out = self
+            .iam
+            .create_policy()
+            .policy_name(name.as_str())
+            .policy_document(document.to_string())
+            .description(description)
+            .set_tags(Some(iam_tags(tags)))
+            .send()
+            .await
+            .map_err(err("CreatePolicy"))?;
+        out.policy
+            .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreatePolicy", "Policy"))
+    }
+
+    pub async fn delete_policy(&self, arn: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(err("DeletePolicy"))?;
+        Ok(())
+    }
+
+    /// The groups, users and roles a policy is attached to.
+    pub async fn list_entities_for_policy(&self, arn: &str) -> Result<PolicyEntities, AwsError> {
+        let mut entities = PolicyEntities::default();
+        let mut pages = self
+            .iam
+            .list_entities_for_policy()
+            .policy_arn(arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("ListEntitiesForPolicy"))?;
+            entities.groups.extend(
+                page.policy_groups()
+                    .iter()
+                    .filter_map(|g| g.group_name().map(str::to_owned)),
+            );
+            entities.users.extend(
+                page.policy_users()
+                    .iter()
+                    .filter_map(|u| u.user_name().map(str::to_owned)),
+            );
+            entities.roles.extend(
+                page.policy_roles()
+                    .iter()
+                    .filter_map(|r| r.role_name().map(str::to_owned)),
+            );
+        }
+        Ok(entities)
+    }
+
+    pub async fn create_group(&self, name: &IamName) -> Result<Group, AwsError> {
+        let out = self
+            .iam
+            .create_group()
+            .group_name(name.as_str())
+            .send()
+            .await
+            .map_err(err("CreateGroup"))?;
+        out.group
+            .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreateGroup", "Group"))
+    }
+
+    /// The group and all its members.
+    pub async fn get_group(&self, name: &IamName) -> Result<(Group, Vec<User>), AwsError> {
+        let mut group = None;
+        let mut users = Vec::new();
+        let mut pages = self
+            .iam
+            .get_group()
+            .group_name(name.as_str())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("GetGroup"))?;
+            users.extend(page.users().iter().cloned());
+            group = page.group;
+        }
+        let group =
+            group.ok_or_else(|| AwsError::missing_field(Service::Iam, "GetGroup", "Group"))?;
+        Ok((group, users))
+    }
+
+    pub async fn delete_group(&self, name: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_group()
+            .group_name(name)
+            .send()
+            .await
+            .map_err(err("DeleteGroup"))?;
+        Ok(())
+    }
+
+    pub async fn attach_group_policy(&self, group: &str, policy_arn: &str) -> Result<(), AwsError> {
+        self.iam
+            .attach_group_policy()
+            .group_name(group)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(err("AttachGroupPolicy"))?;
+        Ok(())
+    }
+
+    pub async fn detach_group_policy(&self, group: &str, policy_arn: &str) -> Result<(), AwsError> {
+        self.iam
+            .detach_group_policy()
+            .group_name(group)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(err("DetachGroupPolicy"))?;
+        Ok(())
+    }
+
+    pub async fn list_attached_group_policies(
+        &self,
+        group: &str,
+    ) -> Result<Vec<AttachedPolicy>, AwsError> {
+        let mut policies = Vec::new();
+        let mut pages = self
+            .iam
+            .list_attached_group_policies()
+            .group_name(group)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("ListAttachedGroupPolicies"))?;
+            policies.extend(page.attached_policies().iter().cloned());
+        }
+        Ok(policies)
+    }
+
+    pub async fn create_user(&self, name: &UserName, tags: &[Tag]) -> Result<User, AwsError> {
+        let out = self
+            .iam
+            .create_user()
+            .user_name(name.as_str())
+            .set_tags(Some(iam_tags(tags)))
+            .send()
+            .await
+            .map_err(err("CreateUser"))?;
+        out.user
+            .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreateUser", "User"))
+    }
+
+    pub async fn get_user(&self, name: &UserName) -> Result<User, AwsError> {
+        let out = self
+            .iam
+            .get_user()
+            .user_name(name.as_str())
+            .send()
+            .await
+            .map_err(err("GetUser"))?;
+        out.user
+            .ok_or_else(|| AwsError::missing_field(Service::Iam, "GetUser", "User"))
+    }
+
+    pub async fn delete_user(&self, name: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_user()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(err("DeleteUser"))?;
+        Ok(())
+    }
+
+    pub async fn add_user_to_group(&self, user: &str, group: &str) -> Result<(), AwsError> {
+        self.iam
+            .add_user_to_group()
+            .user_name(user)
+            .group_name(group)
+            .send()
+            .await
+            .map_err(err("AddUserToGroup"))?;
+        Ok(())
+    }
+
+    pub async fn remove_user_from_group(&self, user: &str, group: &str) -> Result<(), AwsError> {
+        self.iam
+            .remove_user_from_group()
+            .user_name(user)
+            .group_name(group)
+            .send()
+            .await
+            .map_err(err("RemoveUserFromGroup"))?;
+        Ok(())
+    }
+
+    /// The user's groups; "not found" when the user does not exist.
+    pub async fn list_groups_for_user(&self, user: &str) -> Result<Vec<Group>, AwsError> {
+        let mut groups = Vec::new();
+        let mut pages = self
+            .iam
+            .list_groups_for_user()
+            .user_name(user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("ListGroupsForUser"))?;
+            groups.extend(page.groups().iter().cloned());
+        }
+        Ok(groups)
+    }
+
+    pub async fn list_attached_user_policies(
+        &self,
+        user: &str,
+    ) -> Result<Vec<AttachedPolicy>, AwsError> {
+        let mut policies = Vec::new();
+        let mut pages = self
+            .iam
+            .list_attached_user_policies()
+            .user_name(user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("ListAttachedUserPolicies"))?;
+            policies.extend(page.attached_policies().iter().cloned());
+        }
+        Ok(policies)
+    }
+
+    pub async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> Result<(), AwsError> {
+        self.iam
+            .detach_user_policy()
+            .user_name(user)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(err("DetachUserPolicy"))?;
+        Ok(())
+    }
+
+    pub async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), AwsError> {
+        self.iam
+            .detach_role_policy()
+            .role_name(role)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(err("DetachRolePolicy"))?;
+        Ok(())
+    }
+
+    pub async fn create_access_key(&self, user: &str) -> Result<AccessKey, AwsError> {
+        let out = self
+            .iam
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(err("CreateAccessKey"))?;
+        out.access_key
+            .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreateAccessKey", "AccessKey"))
+    }
+
+    pub async fn list_access_keys(&self, user: &str) -> Result<Vec<AccessKeyMetadata>, AwsError> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .iam
+            .list_access_keys()
+            .user_name(user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("ListAccessKeys"))?;
+            keys.extend(page.access_key_metadata().iter().cloned());
+        }
+        Ok(keys)
+    }
+
+    pub async fn delete_access_key(&self, user: &str, key_id: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(key_id)
+            .send()
+            .await
+            .map_err(err("DeleteAccessKey"))?;
+        Ok(())
+    }
+}

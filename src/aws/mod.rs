@@ -1,0 +1,214 @@
+//! The AWS layer: one set of SDK clients per configured account, built once at start-up, and the mapping of
+//! SDK errors (`error`).
+
+pub mod error;
+pub mod iam;
+mod observe;
+pub mod s3;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
+use secrecy::ExposeSecret;
+use tokio::sync::OnceCell;
+
+pub use error::{AwsError, ErrorKind, Service};
+
+use crate::config::AccountConfig;
+use crate::telemetry::Metrics;
+
+/// Extra SDK interceptors put on every client (the test suite injects faults this way).
+#[derive(Clone, Default)]
+pub struct AwsHooks {
+    pub interceptors: Vec<SharedInterceptor>,
+}
+
+/// The SDK clients of one account and what the service needs to know about it.
+pub struct AwsAccount {
+    pub name: String,
+    pub config: AccountConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
+    account_id: OnceCell<String>,
+}
+
+impl AwsAccount {
+    /// Builds the clients: region, optional endpoint (S3 path-style), static credentials or the default chain,
+    /// optionally a role assumed for every call (the SDK caches and refreshes its credentials), standard retries
+    /// and a deadline on every call.
+    pub async fn connect(
+        name: &str,
+        config: &AccountConfig,
+        deadline: Duration,
+        metrics: Arc<Metrics>,
+        hooks: &AwsHooks,
+    ) -> AwsAccount {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(config.region.clone()))
+            .retry_config(RetryConfig::standard())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(deadline.min(Duration::from_secs(5)))
+                    .operation_timeout(deadline)
+                    .build(),
+            );
+        if let Some(endpoint) = &config.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        if let (Some(akid), Some(secret)) = (&config.akid, &config.secret) {
+            loader = loader.credentials_provider(Credentials::new(
+                akid,
+                secret.expose_secret(),
+                None,
+                None,
+                "s3-api-config",
+            ));
+        }
+        let mut shared = loader.load().await;
+        if let Some(role) = &config.role_arn {
+            let mut provider =
+                aws_config::sts::AssumeRoleProvider::builder(role).session_name("s3-api");
+            if let Some(id) = &config.external_id {
+                provider = provider.external_id(id);
+            }
+            let provider = provider.configure(&shared).build().await;
+            shared = shared
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+        }
+
+        let mut interceptors = vec![SharedInterceptor::new(observe::ObserveCalls::new(
+            name, metrics,
+        ))];
+        interceptors.extend(hooks.interceptors.iter().cloned());
+
+        AwsAccount {
+            name: name.to_owned(),
+            config: config.clone(),
+            s3: s3_client(&shared, config.endpoint.is_some(), &interceptors),
+            iam: iam_client(&shared, &interceptors),
+            sts: sts_client(&shared, &interceptors),
+            account_id: OnceCell::new(),
+        }
+    }
+
+    /// The 12-digit AWS account id: from the configured role when there is one, else asked of STS once.
+    pub async fn account_id(&self) -> Result<&str, AwsError> {
+        self.account_id
+            .get_or_try_init(|| async {
+                if let Some(id) = self.config.configured_account_id() {
+                    return Ok(id.to_owned());
+                }
+                let me = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk(Service::Sts, "GetCallerIdentity", e))?;
+                Ok(me.account.unwrap_or_default())
+            })
+            .await
+            .map(String::as_str)
+    }
+
+    /// The account id if it is already known, without asking AWS.
+    pub fn known_account_id(&self) -> Option<&str> {
+        self.account_id
+            .get()
+            .map(String::as_str)
+            .or(self.config.configured_account_id())
+    }
+
+    /// The partition of the account's region (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn partition(&self) -> &'static str {
+        let region = self.config.region.as_str();
+        if region.starts_with("cn-") {
+            "aws-cn"
+        } else if region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        }
+    }
+
+    /// The ARN of the customer-managed policy `name` of this account.
+    pub async fn policy_arn(&self, name: &str) -> Result<String, AwsError> {
+        Ok(format!(
+            "arn:{}:iam::{}:policy/{name}",
+            self.partition(),
+            self.account_id().await?
+        ))
+    }
+
+    /// The S3 host a client such as Cyberduck should connect to, and its port.
+    pub fn s3_host(&self) -> (String, u16) {
+        let custom = self
+            .config
+            .endpoint
+            .as_deref()
+            .and_then(|e| url::Url::parse(e).ok());
+        match custom {
+            Some(url) => (
+                url.host_str().unwrap_or_default().to_owned(),
+                url.port_or_known_default().unwrap_or(443),
+            ),
+            None => ("s3.amazonaws.com".to_owned(), 443),
+        }
+    }
+}
+
+fn s3_client(
+    shared: &SdkConfig,
+    path_style: bool,
+    interceptors: &[SharedInterceptor],
+) -> aws_sdk_s3::Client {
+    let mut b = aws_sdk_s3::config::Builder::from(shared).force_path_style(path_style);
+    for i in interceptors {
+        b.push_interceptor(i.clone());
+    }
+    aws_sdk_s3::Client::from_conf(b.build())
+}
+
+fn iam_client(shared: &SdkConfig, interceptors: &[SharedInterceptor]) -> aws_sdk_iam::Client {
+    let mut b = aws_sdk_iam::config::Builder::from(shared);
+    for i in interceptors {
+        b.push_interceptor(i.clone());
+    }
+    aws_sdk_iam::Client::from_conf(b.build())
+}
+
+fn sts_client(shared: &SdkConfig, interceptors: &[SharedInterceptor]) -> aws_sdk_sts::Client {
+    let mut b = aws_sdk_sts::config::Builder::from(shared);
+    for i in interceptors {
+        b.push_interceptor(i.clone());
+    }
+    aws_sdk_sts::Client::from_conf(b.build())
+}
+
+/// Calls `f` again while it fails with "not found": right after a create, IAM and S3 may not show the new
+/// resource to every endpoint yet. Bounded, with a short backoff; any other outcome is returned at once.
+pub async fn retry_not_visible<T, F, Fut>(mut f: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let mut delay = Duration::from_millis(100);
+    for _ in 0..4 {
+        match f().await {
+            Err(e) if e.is_not_found() => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    f().await
+}

@@ -1,0 +1,353 @@
+//! The S3 calls the service makes, each mapping its SDK error in one place.
+
+use aws_sdk_s3::error::BuildError;
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, BucketLocationConstraint, BucketLoggingStatus,
+    CreateBucketConfiguration, ExpirationStatus, LifecycleRule, LifecycleRuleFilter,
+    LoggingEnabled, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tagging, Transition,
+    TransitionStorageClass,
+};
+
+use super::{AwsAccount, AwsError, ErrorKind, Service};
+use crate::domain::lifecycle::Lifecycle;
+use crate::domain::names::BucketName;
+use crate::domain::tags::Tag;
+
+fn err<E>(
+    operation: &'static str,
+) -> impl FnOnce(
+    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> AwsError
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    move |e| AwsError::from_sdk(Service::S3, operation, e)
+}
+
+/// SDK builders fail only when a required field is missing: a bug here, never a runtime condition.
+fn built<T>(r: Result<T, BuildError>) -> T {
+    r.expect("all required fields are set")
+}
+
+/// What `HeadBucket` says about a bucket name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketState {
+    /// Exists and the service can reach it.
+    Reachable,
+    /// Exists, but belongs to someone else or the service lacks access.
+    Forbidden,
+    Missing,
+}
+
+/// The public access block flags.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicAccess {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccess {
+    /// Nothing public, ever.
+    pub const BLOCK_ALL: PublicAccess = PublicAccess {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+}
+
+impl AwsAccount {
+    pub async fn head_bucket(&self, bucket: &BucketName) -> Result<BucketState, AwsError> {
+        match self
+            .s3
+            .head_bucket()
+            .bucket(bucket.as_str())
+            .send()
+            .await
+            .map_err(err("HeadBucket"))
+        {
+            Ok(_) => Ok(BucketState::Reachable),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(BucketState::Missing),
+            Err(e) if e.kind == ErrorKind::AccessDenied => Ok(BucketState::Forbidden),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn create_bucket(&self, bucket: &BucketName) -> Result<(), AwsError> {
+        let mut req = self.s3.create_bucket().bucket(bucket.as_str());
+        // us-east-1 is the one region that refuses an explicit location constraint.
+        if self.config.region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(
+                        self.config.region.as_str(),
+                    ))
+                    .build(),
+            );
+        }
+        req.send().await.map_err(err("CreateBucket"))?;
+        Ok(())
+    }
+
+    pub async fn delete_bucket(&self, bucket: &BucketName) -> Result<(), AwsError> {
+        self.s3
+            .delete_bucket()
+            .bucket(bucket.as_str())
+            .send()
+            .await
+            .map_err(err("DeleteBucket"))?;
+        Ok(())
+    }
+
+    pub async fn list_buckets(&self) -> Result<Vec<String>, AwsError> {
+        let mut names = Vec::new();
+        let mut pages = self
+            .s3
+            .list_buckets()
+            .max_buckets(1000)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err("ListBuckets"))?;
+            names.extend(
+                page.buckets()
+                    .iter()
+                    .filter_map(|b| b.name().map(str::to_owned)),
+            );
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    pub async fn put_bucket_tagging(
+        &self,
+        bucket: &BucketName,
+        tags: &[Tag],
+    ) -> Result<(), AwsError> {
+        let set = tags
+            .iter()
+            .map(|t| {
+                built(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key(&t.key)
+                        .value(&t.value)
+                        .build(),
+                )
+            })
+            .collect();
+        self.s3
+            .put_bucket_tagging()
+            .bucket(bucket.as_str())
+            .tagging(built(Tagging::builder().set_tag_set(Some(set)).build()))
+            .send()
+            .await
+            .map_err(err("PutBucketTagging"))?;
+        Ok(())
+    }
+
+    /// The bucket's tags; `[]` when it has none.
+    pub async fn get_bucket_tagging(&self, bucket: &BucketName) -> Result<Vec<Tag>, AwsError> {
+        match self
+            .s3
+            .get_bucket_tagging()
+            .bucket(bucket.as_str())
+            .send()
+            .await
+            .map_err(err("GetBucketTagging"))
+        {
+            Ok(out) => Ok(out
+                .tag_set()
+                .iter()
+                .map(|t| Tag::new(t.key(), t.value()))
+                .collect()),
+            Err(e) if e.has_code("NoSuchTagSet") => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// SSE-S3 (AES256) by default, with an S3 bucket key to cut KMS-style request costs.
+    pub async fn put_bucket_encryption(&self, bucket: &BucketName) -> Result<(), AwsError> {
+        let rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(built(
+                ServerSideEncryptionByDefault::builder()
+                    .sse_algorithm(ServerSideEncryption::Aes256)
+                    .build(),
+            ))
+            .bucket_key_enabled(true)
+            .build();
+        self.s3
+            .put_bucket_encryption()
+            .bucket(bucket.as_str())
+            .server_side_encryption_configuration(built(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(rule)
+                    .build(),
+            ))
+            .send()
+            .await
+            .map_err(err("PutBucketEncryption"))?;
+        Ok(())
+    }
+
+    pub async fn put_public_access_block(
+        &self,
+        bucket: &BucketName,
+        flags: PublicAccess,
+    ) -> Result<(), AwsError> {
+        self.s3
+            .put_public_access_block()
+            .bucket(bucket.as_str())
+            .public_access_block_configuration(
+                PublicAccessBlockConfiguration::builder()
+                    .block_public_acls(flags.block_public_acls)
+                    .ignore_public_acls(flags.ignore_public_acls)
+                    .block_public_policy(flags.block_public_policy)
+                    .restrict_public_buckets(flags.restrict_public_buckets)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(err("PutPublicAccessBlock"))?;
+        Ok(())
+    }
+
+    /// ACLs off: the bucket owner owns every object.
+    pub async fn put_bucket_ownership_controls(&self, bucket: &BucketName) -> Result<(), AwsError> {
+        let rule = built(
+            OwnershipControlsRule::builder()
+                .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                .build(),
+        );
+        self.s3
+            .put_bucket_ownership_controls()
+            .bucket(bucket.as_str())
+            .ownership_controls(built(OwnershipControls::builder().rules(rule).build()))
+            .send()
+            .await
+            .map_err(err("PutBucketOwnershipControls"))?;
+        Ok(())
+    }
+
+    pub async fn put_bucket_logging(
+        &self,
+        bucket: &BucketName,
+        target: &str,
+        prefix: &str,
+    ) -> Result<(), AwsError> {
+        let logging = built(
+            LoggingEnabled::builder()
+                .target_bucket(target)
+                .target_prefix(prefix)
+                .build(),
+        );
+        self.s3
+            .put_bucket_logging()
+            .bucket(bucket.as_str())
+            .bucket_logging_status(
+                BucketLoggingStatus::builder()
+                    .logging_enabled(logging)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(err("PutBucketLogging"))?;
+        Ok(())
+    }
+
+    /// The access-log target bucket and prefix, when logging is on.
+    pub async fn get_bucket_logging(
+        &self,
+        bucket: &BucketName,
+    ) -> Result<Option<(String, String)>, AwsError> {
+        let out = self
+            .s3
+            .get_bucket_logging()
+            .bucket(bucket.as_str())
+            .send()
+            .await
+            .map_err(err("GetBucketLogging"))?;
+        Ok(out
+            .logging_enabled()
+            .map(|l| (l.target_bucket().to_owned(), l.target_prefix().to_owned())))
+    }
+
+    pub async fn put_lifecycle(
+        &self,
+        bucket: &BucketName,
+        lifecycle: Lifecycle,
+    ) -> Result<(), AwsError> {
+        let (id, class, days) = lifecycle.transition();
+        let rule = built(
+            LifecycleRule::builder()
+                .id(id)
+                .status(ExpirationStatus::Enabled)
+                .filter(LifecycleRuleFilter::builder().prefix("").build())
+                .transitions(
+                    Transition::builder()
+                        .days(days)
+                        .storage_class(TransitionStorageClass::from(class))
+                        .build(),
+                )
+                .build(),
+        );
+        self.s3
+            .put_bucket_lifecycle_configuration()
+            .bucket(bucket.as_str())
+            .lifecycle_configuration(built(
+                BucketLifecycleConfiguration::builder().rules(rule).build(),
+            ))
+            .send()
+            .await
+            .map_err(err("PutBucketLifecycleConfiguration"))?;
+        Ok(())
+    }
+
+    pub async fn put_bucket_policy(
+        &self,
+        bucket: &BucketName,
+        policy: &str,
+    ) -> Result<(), AwsError> {
+        self.s3
+            .put_bucket_policy()
+            .bucket(bucket.as_str())
+            .policy(policy)
+            .send()
+            .await
+            .map_err(err("PutBucketPolicy"))?;
+        Ok(())
+    }
+
+    /// Whether the bucket holds no object.
+    pub async fn bucket_is_empty(&self, bucket: &BucketName) -> Result<bool, AwsError> {
+        let out = self
+            .s3
+            .list_objects_v2()
+            .bucket(bucket.as_str())
+            .max_keys(1)
+            .send()
+            .await
+            .map_err(err("ListObjectsV2"))?;
+        Ok(out.contents().is_empty())
+    }
+
+    /// Whether the bucket holds no object, no old version and no delete marker: only then can it be deleted.
+    pub async fn bucket_has_no_versions(&self, bucket: &BucketName) -> Result<bool, AwsError> {
+        let out = self
+            .s3
+            .list_object_versions()
+            .bucket(bucket.as_str())
+            .max_keys(1)
+            .send()
+            .await
+            .map_err(err("ListObjectVersions"))?;
+        Ok(out.versions().is_empty() && out.delete_markers().is_empty())
+    }
+}

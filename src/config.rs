@@ -1,0 +1,574 @@
+//! The configuration file: loading (file + `S3API__…` environment overrides) and complete validation.
+//!
+//! Everything is checked once at start-up; a bad configuration stops the process with a message naming the key.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::domain::names::BucketName;
+use crate::domain::policy::{
+    DEFAULT_CLOUDFRONT_DISTRIBUTION_ACTIONS, DEFAULT_S3_BUCKET_ACTIONS, DEFAULT_S3_OBJECT_ACTIONS,
+};
+
+/// Prefix of environment variables that override configuration keys (`S3API__TOKEN`, `S3API__ACCOUNTS__PROD__SECRET`).
+pub const ENV_PREFIX: &str = "S3API";
+const ENV_SEPARATOR: &str = "__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration file {0}: unsupported extension (use .toml, .json, .yaml or .yml)")]
+    Format(String),
+    #[error("configuration key `{key}`: {problem}")]
+    Invalid { key: String, problem: String },
+}
+
+fn invalid(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        problem: problem.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Json,
+    Text,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_listen_address")]
+    pub listen_address: SocketAddr,
+    pub token: SecretString,
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+    #[serde(default)]
+    pub log_format: LogFormat,
+    pub org: String,
+    #[serde(default = "default_org_tag_key")]
+    pub org_tag_key: String,
+    #[serde(default)]
+    pub metrics_require_token: bool,
+    /// Deadline of one AWS call, retries included.
+    #[serde(default = "default_aws_timeout", with = "humantime_serde")]
+    pub aws_timeout: Duration,
+    #[serde(default)]
+    pub accounts: BTreeMap<String, AccountConfig>,
+}
+
+/// One AWS account the service manages, addressed as `{account}` in the routes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountConfig {
+    pub region: String,
+    pub endpoint: Option<String>,
+    pub akid: Option<String>,
+    pub secret: Option<SecretString>,
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    #[serde(default = "default_bucket_actions")]
+    pub default_s3_bucket_actions: Vec<String>,
+    #[serde(default = "default_object_actions")]
+    pub default_s3_object_actions: Vec<String>,
+    #[serde(default = "default_cloudfront_actions")]
+    pub default_cloudfront_distribution_actions: Vec<String>,
+    #[serde(default = "default_price_class")]
+    pub price_class: String,
+    #[serde(default = "default_minimum_protocol_version")]
+    pub minimum_protocol_version: String,
+    #[serde(default)]
+    pub geo_restriction: Vec<String>,
+    #[serde(default)]
+    pub domains: BTreeMap<String, DomainConfig>,
+    pub access_log: Option<AccessLogConfig>,
+    pub cleaner: Option<CleanerConfig>,
+}
+
+/// A parent domain under which websites may be created.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DomainConfig {
+    pub cert_arn: Option<String>,
+    #[serde(rename = "hostedZoneID")]
+    pub hosted_zone_id: String,
+}
+
+/// Where S3 server access logs of created buckets go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessLogConfig {
+    pub bucket: String,
+    #[serde(default)]
+    pub prefix: String,
+}
+
+/// The background task that deletes distributions left behind by website deletes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CleanerConfig {
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    #[serde(default, with = "humantime_serde")]
+    pub max_splay: Duration,
+}
+
+fn default_listen_address() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 8080))
+}
+fn default_log_level() -> String {
+    "info".into()
+}
+fn default_org_tag_key() -> String {
+    "spinup:org".into()
+}
+fn default_aws_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+fn default_bucket_actions() -> Vec<String> {
+    strings(DEFAULT_S3_BUCKET_ACTIONS)
+}
+fn default_object_actions() -> Vec<String> {
+    strings(DEFAULT_S3_OBJECT_ACTIONS)
+}
+fn default_cloudfront_actions() -> Vec<String> {
+    strings(DEFAULT_CLOUDFRONT_DISTRIBUTION_ACTIONS)
+}
+fn default_price_class() -> String {
+    "PriceClass_100".into()
+}
+fn default_minimum_protocol_version() -> String {
+    "TLSv1.2_2021".into()
+}
+
+/// Every camelCase key of the file, so that environment overrides (whose names the shell upper-cases) can be
+/// mapped back to the key they mean.
+const KNOWN_KEYS: &[&str] = &[
+    "listenAddress",
+    "token",
+    "logLevel",
+    "logFormat",
+    "org",
+    "orgTagKey",
+    "metricsRequireToken",
+    "awsTimeout",
+    "accounts",
+    "region",
+    "endpoint",
+    "akid",
+    "secret",
+    "roleArn",
+    "externalId",
+    "defaultS3BucketActions",
+    "defaultS3ObjectActions",
+    "defaultCloudfrontDistributionActions",
+    "priceClass",
+    "minimumProtocolVersion",
+    "geoRestriction",
+    "domains",
+    "certArn",
+    "hostedZoneID",
+    "accessLog",
+    "bucket",
+    "prefix",
+    "cleaner",
+    "interval",
+    "maxSplay",
+];
+
+impl Config {
+    /// Loads `path` (format by extension), applies `S3API__…` overrides from `env`, and validates the result.
+    pub fn load(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some("toml") => config::FileFormat::Toml,
+            Some("json") => config::FileFormat::Json,
+            Some("yaml") | Some("yml") => config::FileFormat::Yaml,
+            _ => return Err(ConfigError::Format(path.display().to_string())),
+        };
+        let file = config::File::from(path).format(format).required(true);
+        let from_file = config::Config::builder().add_source(file.clone()).build()?;
+        let accounts: Vec<String> = from_file
+            .get_table("accounts")
+            .map(|t| t.into_keys().collect())
+            .unwrap_or_default();
+
+        let mut builder = config::Config::builder().add_source(file);
+        for (name, value) in env {
+            if let Some(key) = env_key(&name, &accounts) {
+                builder = builder.set_override(key, value)?;
+            }
+        }
+        let config: Config = builder.build()?.try_deserialize()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every rule that the types alone do not express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        use secrecy::ExposeSecret;
+        if self.token.expose_secret().trim().is_empty() {
+            return Err(invalid("token", "must not be empty"));
+        }
+        if self.org.trim().is_empty() {
+            return Err(invalid("org", "must not be empty"));
+        }
+        if self.org_tag_key.is_empty() || self.org_tag_key.len() > 128 {
+            return Err(invalid("orgTagKey", "must be 1 to 128 characters"));
+        }
+        if self.org_tag_key.starts_with("aws:") {
+            return Err(invalid("orgTagKey", "must not start with `aws:`"));
+        }
+        if self.org.len() > 256 {
+            return Err(invalid("org", "must be at most 256 characters"));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .map_err(|e| invalid("logLevel", format!("not a level or filter directive: {e}")))?;
+        if self.aws_timeout.is_zero() {
+            return Err(invalid("awsTimeout", "must be greater than zero"));
+        }
+        if self.accounts.is_empty() {
+            return Err(invalid("accounts", "at least one account is required"));
+        }
+        for (name, account) in &self.accounts {
+            account.validate(&format!("accounts.{name}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl AccountConfig {
+    fn validate(&self, at: &str) -> Result<(), ConfigError> {
+        let key = |k: &str| format!("{at}.{k}");
+        if self.region.trim().is_empty() {
+            return Err(invalid(key("region"), "must not be empty"));
+        }
+        if let Some(endpoint) = &self.endpoint {
+            let url = url::Url::parse(endpoint)
+                .map_err(|e| invalid(key("endpoint"), format!("not a URL: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(invalid(
+                    key("endpoint"),
+                    "must be an http(s) URL with a host",
+                ));
+            }
+        }
+        match (&self.akid, &self.secret) {
+            (Some(akid), Some(_)) if akid.trim().is_empty() => {
+                return Err(invalid(key("akid"), "must not be empty"))
+            }
+            (Some(_), None) => return Err(invalid(key("secret"), "required when akid is set")),
+            (None, Some(_)) => return Err(invalid(key("akid"), "required when secret is set")),
+            _ => {}
+        }
+        if let Some(arn) = &self.role_arn {
+            if role_account_id(arn).is_none() {
+                return Err(invalid(
+                    key("roleArn"),
+                    "must be an IAM role ARN (arn:aws:iam::123456789012:role/Name)",
+                ));
+            }
+        } else if self.external_id.is_some() {
+            return Err(invalid(key("externalId"), "only meaningful with roleArn"));
+        }
+        for (k, list) in [
+            ("defaultS3BucketActions", &self.default_s3_bucket_actions),
+            ("defaultS3ObjectActions", &self.default_s3_object_actions),
+            (
+                "defaultCloudfrontDistributionActions",
+                &self.default_cloudfront_distribution_actions,
+            ),
+        ] {
+            if list.is_empty() || list.iter().any(|a| !is_action(a)) {
+                return Err(invalid(
+                    key(k),
+                    "must be a non-empty list of actions such as `s3:GetObject`",
+                ));
+            }
+        }
+        for (domain, d) in &self.domains {
+            let dk = format!("{at}.domains.\"{domain}\"");
+            if domain.trim().is_empty() {
+                return Err(invalid(
+                    format!("{at}.domains"),
+                    "domain names must not be empty",
+                ));
+            }
+            if d.hosted_zone_id.trim().is_empty() {
+                return Err(invalid(format!("{dk}.hostedZoneID"), "must not be empty"));
+            }
+            if matches!(&d.cert_arn, Some(a) if !a.starts_with("arn:")) {
+                return Err(invalid(
+                    format!("{dk}.certArn"),
+                    "must be an ACM certificate ARN",
+                ));
+            }
+        }
+        if let Some(log) = &self.access_log {
+            BucketName::parse(&log.bucket)
+                .map_err(|e| invalid(key("accessLog.bucket"), e.to_string()))?;
+        }
+        if let Some(cleaner) = &self.cleaner {
+            if cleaner.interval.is_zero() {
+                return Err(invalid(
+                    key("cleaner.interval"),
+                    "must be greater than zero",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The account id, when the configuration says it (through the role to assume).
+    pub fn configured_account_id(&self) -> Option<&str> {
+        self.role_arn.as_deref().and_then(role_account_id)
+    }
+}
+
+fn is_action(a: &str) -> bool {
+    match a.split_once(':') {
+        Some((service, action)) => {
+            !service.is_empty()
+                && service
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !action.is_empty()
+                && action
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'*' || b == b'?')
+        }
+        None => false,
+    }
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<name>` → the account id.
+pub fn role_account_id(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (arn_, partition, service, region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let ok = arn_ == "arn"
+        && partition.starts_with("aws")
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource
+            .strip_prefix("role/")
+            .is_some_and(|n| !n.is_empty());
+    ok.then_some(account)
+}
+
+/// Maps `S3API__ACCOUNTS__PROD__ROLEARN` to `accounts.prod.roleArn`. Environment variable names lose their case,
+/// so each part is matched case-insensitively against the file's keys and account names.
+fn env_key(name: &str, accounts: &[String]) -> Option<String> {
+    let rest = name.strip_prefix(ENV_PREFIX)?.strip_prefix(ENV_SEPARATOR)?;
+    let mut parts = Vec::new();
+    let mut previous: Option<&str> = None;
+    for part in rest.split(ENV_SEPARATOR) {
+        if part.is_empty() {
+            return None;
+        }
+        let mapped = if previous == Some("accounts") {
+            accounts
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(part))
+                .cloned()
+                .unwrap_or_else(|| part.to_ascii_lowercase())
+        } else {
+            KNOWN_KEYS
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(part))
+                .map(|k| k.to_string())
+                .unwrap_or_else(|| part.to_string())
+        };
+        parts.push(mapped);
+        previous = parts.last().map(String::as_str);
+    }
+    Some(parts.join("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::io::Write;
+
+    fn write(ext: &str, text: &str) -> tempfile_path::TempPath {
+        tempfile_path::TempPath::new(ext, text)
+    }
+
+    /// Minimal temporary-file helper (std only).
+    mod tempfile_path {
+        use std::path::PathBuf;
+        pub struct TempPath(pub PathBuf);
+        impl TempPath {
+            pub fn new(ext: &str, text: &str) -> Self {
+                let path = std::env::temp_dir()
+                    .join(format!("s3-api-config-{}.{ext}", uuid::Uuid::new_v4()));
+                let mut f = std::fs::File::create(&path).unwrap();
+                super::Write::write_all(&mut f, text.as_bytes()).unwrap();
+                TempPath(path)
+            }
+        }
+        impl Drop for TempPath {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_file(&self.0);
+            }
+        }
+    }
+
+    const GOOD: &str = r#"
+token = "s3kr1t"
+org = "spinup"
+[accounts.alpha]
+region = "us-east-1"
+endpoint = "http://127.0.0.1:5000"
+akid = "AKIAEXAMPLE"
+secret = "very-secret"
+roleArn = "arn:aws:iam::123456789012:role/S3Api"
+[accounts.alpha.domains."example.org"]
+hostedZoneID = "Z123"
+[accounts.alpha.accessLog]
+bucket = "my-access-logs"
+prefix = "s3"
+[accounts.alpha.cleaner]
+interval = "20m"
+maxSplay = "0s"
+"#;
+
+    fn load(ext: &str, text: &str) -> Result<Config, ConfigError> {
+        let f = write(ext, text);
+        Config::load(&f.0, Vec::new())
+    }
+
+    fn load_err(text: &str) -> String {
+        load("toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn loads_a_complete_file_with_defaults() {
+        let c = load("toml", GOOD).unwrap();
+        assert_eq!(c.listen_address, default_listen_address());
+        assert_eq!(c.org_tag_key, "spinup:org");
+        let a = &c.accounts["alpha"];
+        assert_eq!(a.default_s3_bucket_actions.len(), 43);
+        assert_eq!(a.default_s3_object_actions, vec!["s3:*"]);
+        assert_eq!(a.domains["example.org"].hosted_zone_id, "Z123");
+        assert_eq!(
+            a.cleaner.as_ref().unwrap().interval,
+            Duration::from_secs(1200)
+        );
+        assert!(a.cleaner.as_ref().unwrap().max_splay.is_zero());
+        assert_eq!(a.configured_account_id(), Some("123456789012"));
+    }
+
+    #[test]
+    fn loads_json_in_the_go_service_shape() {
+        let c = load(
+            "json",
+            r#"{"token": "t", "org": "o", "accounts": {"prod": {"region": "us-east-1", "akid": "A", "secret": "S"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.accounts["prod"].akid.as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn loads_yaml() {
+        let c = load(
+            "yaml",
+            "token: t\norg: o\naccounts:\n  prod:\n    region: eu-west-1\n",
+        )
+        .unwrap();
+        assert_eq!(c.accounts["prod"].region, "eu-west-1");
+    }
+
+    #[test]
+    fn rejects_unknown_keys() {
+        let e = load_err(&GOOD.replace("region = ", "regoin = \"x\"\nregion = "));
+        assert!(e.contains("regoin"), "{e}");
+        let e = load_err(&format!("tokn = \"x\"\n{GOOD}"));
+        assert!(e.contains("tokn"), "{e}");
+    }
+
+    #[test]
+    fn rejects_akid_without_secret() {
+        let e = load_err(&GOOD.replace("secret = \"very-secret\"\n", ""));
+        assert!(e.contains("accounts.alpha.secret"), "{e}");
+    }
+
+    #[test]
+    fn rejects_a_role_arn_that_is_not_a_role() {
+        let e = load_err(&GOOD.replace(":role/S3Api", ":user/S3Api"));
+        assert!(e.contains("roleArn"), "{e}");
+    }
+
+    #[test]
+    fn rejects_bad_durations_and_empty_values() {
+        assert!(load_err(&GOOD.replace("\"20m\"", "\"soon\"")).contains("interval"));
+        assert!(load_err(&GOOD.replace("\"s3kr1t\"", "\"\"")).contains("token"));
+        assert!(load_err(&GOOD.replace("\"Z123\"", "\"\"")).contains("hostedZoneID"));
+        assert!(load_err("token = \"t\"\norg = \"o\"\n").contains("accounts"));
+        assert!(load_err(&GOOD.replace("my-access-logs", "My_Logs")).contains("accessLog.bucket"));
+    }
+
+    #[test]
+    fn environment_overrides_camel_case_keys() {
+        let f = write("toml", GOOD);
+        let c = Config::load(
+            &f.0,
+            vec![
+                ("S3API__TOKEN".into(), "from-env".into()),
+                (
+                    "S3API__ACCOUNTS__ALPHA__ROLEARN".into(),
+                    "arn:aws:iam::210987654321:role/Other".into(),
+                ),
+                ("S3API__ACCOUNTS__ALPHA__SECRET".into(), "env-secret".into()),
+                ("S3API__METRICSREQUIRETOKEN".into(), "true".into()),
+                ("UNRELATED".into(), "x".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.token.expose_secret(), "from-env");
+        assert!(c.metrics_require_token);
+        let a = &c.accounts["alpha"];
+        assert_eq!(a.configured_account_id(), Some("210987654321"));
+        assert_eq!(a.secret.as_ref().unwrap().expose_secret(), "env-secret");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let c = load("toml", GOOD).unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("s3kr1t") && !shown.contains("very-secret"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_committed_local_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/local.toml");
+        Config::load(&path, Vec::new()).unwrap();
+    }
+}

@@ -1,0 +1,302 @@
+//! Validated names. Every name that reaches AWS is one of these types, built only by `parse`, so no handler can
+//! hand an unchecked string to AWS or into a policy document.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {shown:?} is invalid: {reason}")]
+pub struct NameError {
+    pub what: &'static str,
+    shown: String,
+    pub reason: &'static str,
+}
+
+impl NameError {
+    fn new(what: &'static str, value: &str, reason: &'static str) -> Self {
+        // Hostile inputs can be 10 KB long: quote only the start.
+        let shown = value.chars().take(80).collect();
+        NameError {
+            what,
+            shown,
+            reason,
+        }
+    }
+}
+
+/// An S3 general purpose bucket name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BucketName(String);
+
+const BUCKET_PREFIXES: &[&str] = &["xn--", "sthree-", "amzn-s3-demo-"];
+const BUCKET_SUFFIXES: &[&str] = &["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
+impl BucketName {
+    pub fn parse(s: &str) -> Result<Self, NameError> {
+        let err = |reason| Err(NameError::new("bucket name", s, reason));
+        if !(3..=63).contains(&s.len()) {
+            return err("must be 3 to 63 characters long");
+        }
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        {
+            return err("only lowercase letters, digits, `.` and `-` are allowed");
+        }
+        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        if !alnum(s.as_bytes()[0]) || !alnum(s.as_bytes()[s.len() - 1]) {
+            return err("must begin and end with a letter or digit");
+        }
+        if s.contains("..") {
+            return err("must not contain two adjacent periods");
+        }
+        if s.parse::<std::net::Ipv4Addr>().is_ok() {
+            return err("must not be formatted as an IP address");
+        }
+        if BUCKET_PREFIXES.iter().any(|p| s.starts_with(p)) {
+            return err("uses a prefix reserved by AWS");
+        }
+        if BUCKET_SUFFIXES.iter().any(|p| s.ends_with(p)) {
+            return err("uses a suffix reserved by AWS");
+        }
+        Ok(BucketName(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `arn:aws:s3:::<bucket>`
+    pub fn arn(&self) -> String {
+        format!("arn:aws:s3:::{}", self.0)
+    }
+}
+
+fn is_iam_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)
+}
+
+/// An IAM user name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserName(String);
+
+impl UserName {
+    pub fn parse(s: &str) -> Result<Self, NameError> {
+        if !(1..=64).contains(&s.len()) {
+            return Err(NameError::new(
+                "user name",
+                s,
+                "must be 1 to 64 characters long",
+            ));
+        }
+        if !s.bytes().all(is_iam_name_char) {
+            return Err(NameError::new(
+                "user name",
+                s,
+                "only letters, digits and `_+=,.@-` are allowed",
+            ));
+        }
+        Ok(UserName(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An IAM group or policy name composed by the service (`<bucket>-BktAdmGrp`, …), checked against IAM's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IamName(String);
+
+impl IamName {
+    fn compose(parts: &[&str]) -> Result<Self, NameError> {
+        let s = parts.join("-");
+        if !(1..=128).contains(&s.len()) {
+            return Err(NameError::new(
+                "IAM group or policy name",
+                &s,
+                "must be 1 to 128 characters long",
+            ));
+        }
+        if !s.bytes().all(is_iam_name_char) {
+            return Err(NameError::new(
+                "IAM group or policy name",
+                &s,
+                "only letters, digits and `_+=,.@-` are allowed",
+            ));
+        }
+        Ok(IamName(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IamName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for BucketName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The kinds of access group a bucket has. The wire names are the group-name suffixes callers send in `Groups`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GroupKind {
+    /// `BktAdmGrp`: the admin policy of the bucket.
+    Admin,
+    /// `BktRWGrp`: read and write objects.
+    ReadWrite,
+    /// `BktROGrp`: read objects.
+    ReadOnly,
+}
+
+impl GroupKind {
+    pub const ALL: [GroupKind; 3] = [GroupKind::Admin, GroupKind::ReadWrite, GroupKind::ReadOnly];
+
+    pub fn group_suffix(self) -> &'static str {
+        match self {
+            GroupKind::Admin => "BktAdmGrp",
+            GroupKind::ReadWrite => "BktRWGrp",
+            GroupKind::ReadOnly => "BktROGrp",
+        }
+    }
+
+    pub fn policy_suffix(self) -> &'static str {
+        match self {
+            GroupKind::Admin => "BktAdmPlc",
+            GroupKind::ReadWrite => "BktRWPlc",
+            GroupKind::ReadOnly => "BktROPlc",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, NameError> {
+        GroupKind::ALL
+            .into_iter()
+            .find(|k| k.group_suffix() == s)
+            .ok_or_else(|| {
+                NameError::new("group", s, "must be one of BktAdmGrp, BktRWGrp, BktROGrp")
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for GroupKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        GroupKind::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The IAM names of one bucket's group and policy of a kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketGroup {
+    pub kind: GroupKind,
+    pub group: IamName,
+    pub policy: IamName,
+}
+
+impl BucketGroup {
+    pub fn new(bucket: &BucketName, kind: GroupKind) -> Result<Self, NameError> {
+        Ok(BucketGroup {
+            kind,
+            group: IamName::compose(&[bucket.as_str(), kind.group_suffix()])?,
+            policy: IamName::compose(&[bucket.as_str(), kind.policy_suffix()])?,
+        })
+    }
+
+    /// All three groups of a bucket. Bucket names are at most 63 characters, so the composed names always fit.
+    pub fn all(bucket: &BucketName) -> Vec<BucketGroup> {
+        GroupKind::ALL
+            .into_iter()
+            .map(|k| BucketGroup::new(bucket, k).expect("bucket names fit IAM name rules"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        for ok in [
+            "abc",
+            "foobarbucketname",
+            "my.bucket-1",
+            "a".repeat(63).as_str(),
+            "1bucket",
+        ] {
+            assert!(BucketName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            &"a".repeat(64),
+            "Upper",
+            "under_score",
+            "-start",
+            "end-",
+            ".start",
+            "a..b",
+            "192.168.1.1",
+            "xn--bucket",
+            "sthree-x",
+            "amzn-s3-demo-x",
+            "b-s3alias",
+            "b--ol-s3",
+            "b.mrap",
+            "b--x-s3",
+            "b--table-s3",
+            "quo\"te",
+            "star*",
+            "sla/sh",
+            "ünïcode",
+            "",
+        ] {
+            assert!(BucketName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_names_follow_iam_rules() {
+        assert!(UserName::parse("some.user+x=y,z@w_-1").is_ok());
+        for bad in ["", &"u".repeat(65), "a b", "a\"b", "a/b", "a*b", "ü"] {
+            assert!(UserName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn group_names_are_composed_from_the_bucket() {
+        let b = BucketName::parse("foo").unwrap();
+        let g = BucketGroup::new(&b, GroupKind::ReadOnly).unwrap();
+        assert_eq!(g.group.as_str(), "foo-BktROGrp");
+        assert_eq!(g.policy.as_str(), "foo-BktROPlc");
+        assert_eq!(BucketGroup::all(&b).len(), 3);
+    }
+
+    #[test]
+    fn group_kinds_parse_from_wire_names_only() {
+        assert_eq!(GroupKind::parse("BktRWGrp").unwrap(), GroupKind::ReadWrite);
+        assert!(GroupKind::parse("bktrwgrp").is_err());
+        assert!(GroupKind::parse("WebAdmGrp").is_err());
+    }
+
+    #[test]
+    fn long_hostile_input_is_truncated_in_the_message() {
+        let e = BucketName::parse(&"x".repeat(10_000))
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 200, "{e}");
+    }
+}

@@ -1,0 +1,292 @@
+//! `/v1/s3/{account}/buckets…`: create, list, head, show, update, delete, and the Cyberduck bookmark.
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::extract::{Json, Params};
+use super::views::{GroupView, PolicyView};
+use super::{detached, parse};
+use crate::app::AppState;
+use crate::aws::s3::BucketState;
+use crate::domain::bookmark::Bookmark;
+use crate::domain::lifecycle::Lifecycle;
+use crate::domain::names::BucketName;
+use crate::domain::tags::{CallerTags, Tag};
+use crate::orchestration::buckets::{self, BucketView, CreateBucket, UpdateBucket};
+use crate::orchestration::{OpError, Resource};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct CreateBucketBody {
+    #[serde(default)]
+    tags: Option<Vec<Tag>>,
+    #[serde(default)]
+    lifecycle: Option<Lifecycle>,
+    bucket_input: BucketInput,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct BucketInput {
+    bucket: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreatedBucketBody {
+    bucket: String,
+    policy: PolicyView,
+    group: GroupView,
+}
+
+/// The bucket as the show route reports it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketBody {
+    tags: Vec<Tag>,
+    logging: Option<LoggingBody>,
+    empty: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct LoggingBody {
+    target_bucket: String,
+    target_grants: Option<()>,
+    target_prefix: String,
+}
+
+impl From<BucketView> for BucketBody {
+    fn from(v: BucketView) -> Self {
+        BucketBody {
+            tags: v.tags,
+            logging: v.logging.map(|(target_bucket, target_prefix)| LoggingBody {
+                target_bucket,
+                target_grants: None,
+                target_prefix,
+            }),
+            empty: v.empty,
+        }
+    }
+}
+
+pub fn caller_tags(state: &AppState, tags: Option<Vec<Tag>>) -> Result<CallerTags, ApiError> {
+    CallerTags::parse(
+        tags.unwrap_or_default(),
+        &[state.config.org_tag_key.as_str()],
+    )
+    .map_err(|e| ApiError::bad_request("InvalidTag", e.to_string()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Params(account): Params<String>,
+    Json(body): Json<CreateBucketBody>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let req = CreateBucket {
+        bucket: parse(BucketName::parse(&body.bucket_input.bucket))?,
+        tags: caller_tags(&state, body.tags)?,
+        lifecycle: body.lifecycle,
+    };
+    let created = detached(buckets::create(ctx, req)).await?;
+    let body = CreatedBucketBody {
+        bucket: format!("/{}", created.bucket),
+        policy: PolicyView::from(&created.policy),
+        group: GroupView::from(&created.group),
+    };
+    Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Params(account): Params<String>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    Ok(axum::Json(buckets::list(&ctx).await?).into_response())
+}
+
+pub async fn head(
+    State(state): State<AppState>,
+    Params((account, bucket)): Params<(String, String)>,
+) -> StatusCode {
+    let result = async {
+        let ctx = state.ctx(&account)?;
+        let bucket = parse(BucketName::parse(&bucket))?;
+        Ok::<_, ApiError>(buckets::head(&ctx, &bucket).await?)
+    };
+    match result.await {
+        Ok(BucketState::Reachable) => StatusCode::OK,
+        Ok(BucketState::Forbidden) => StatusCode::FORBIDDEN,
+        Ok(BucketState::Missing) => StatusCode::NOT_FOUND,
+        Err(e) => e.status,
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Params((account, bucket)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let bucket = parse(BucketName::parse(&bucket))?;
+    Ok(axum::Json(BucketBody::from(buckets::show(&ctx, &bucket).await?)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct UpdateBucketBody {
+    #[serde(default)]
+    tags: Option<Vec<Tag>>,
+    #[serde(default)]
+    bucket_policy: Option<String>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Params((account, bucket)): Params<(String, String)>,
+    Json(body): Json<UpdateBucketBody>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let bucket = parse(BucketName::parse(&bucket))?;
+    if body.tags.is_none() && body.bucket_policy.is_none() {
+        return Err(ApiError::bad_request(
+            "InvalidRequestBody",
+            "give Tags, BucketPolicy or both",
+        ));
+    }
+    let tags = body
+        .tags
+        .map(|t| caller_tags(&state, Some(t)))
+        .transpose()?;
+    if let Some(policy) = &body.bucket_policy {
+        let doc: serde_json::Value = serde_json::from_str(policy).map_err(|e| {
+            ApiError::bad_request(
+                "InvalidBucketPolicy",
+                format!("BucketPolicy is not JSON: {e}"),
+            )
+        })?;
+        if !doc
+            .get("Statement")
+            .is_some_and(|s| s.is_array() || s.is_object())
+        {
+            return Err(ApiError::bad_request(
+                "InvalidBucketPolicy",
+                "BucketPolicy must be a JSON object with a Statement",
+            ));
+        }
+    }
+    let req = UpdateBucket {
+        tags,
+        policy: body.bucket_policy,
+    };
+    let view = detached(async move { buckets::update(&ctx, &bucket, req).await }).await?;
+    Ok(axum::Json(BucketBody::from(view)).into_response())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeletedBucketBody {
+    bucket: String,
+    users: Vec<String>,
+    policies: Vec<String>,
+    groups: Vec<String>,
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Params((account, bucket)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let bucket = parse(BucketName::parse(&bucket))?;
+    let d = detached(async move { buckets::delete(&ctx, &bucket).await }).await?;
+    Ok(axum::Json(DeletedBucketBody {
+        bucket: d.bucket,
+        users: d.users,
+        policies: d.policies,
+        groups: d.groups,
+    })
+    .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuckQuery {
+    path: Option<String>,
+}
+
+/// A prefix given as `/some/prefix/`: printable ASCII segments, no `.` or `..` segments.
+fn bookmark_path(path: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(path) = path else { return Ok(None) };
+    let inner = path.trim_matches('/');
+    if inner.is_empty() {
+        return Ok(None);
+    }
+    let valid = path.len() <= 512
+        && inner.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg.bytes().all(|b| b.is_ascii_graphic())
+        });
+    match valid {
+        true => Ok(Some(inner.to_owned())),
+        false => Err(ApiError::bad_request(
+            "InvalidPath",
+            "path must look like /some/prefix/: printable ASCII, no empty, `.` or `..` segments",
+        )),
+    }
+}
+
+pub async fn duck(
+    State(state): State<AppState>,
+    Params((account, bucket)): Params<(String, String)>,
+    query: Result<Query<DuckQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("InvalidQuery", e.body_text()))?;
+    let ctx = state.ctx(&account)?;
+    let bucket = parse(BucketName::parse(&bucket))?;
+    let path = bookmark_path(query.path.as_deref())?;
+    if buckets::head(&ctx, &bucket).await? == BucketState::Missing {
+        return Err(OpError::not_found(Resource::Bucket, bucket.as_str()).into());
+    }
+    let (hostname, port) = ctx.aws.s3_host();
+    let xml = Bookmark {
+        hostname: &hostname,
+        port,
+        org: &state.config.org,
+        bucket: bucket.as_str(),
+        path: path.as_deref(),
+    }
+    .to_xml();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/xml".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{bucket}.duck\""),
+            ),
+        ],
+        xml,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bookmark_path;
+
+    #[test]
+    fn bookmark_paths() {
+        assert_eq!(
+            bookmark_path(Some("/team/x/")).unwrap().as_deref(),
+            Some("team/x")
+        );
+        assert_eq!(bookmark_path(Some("/")).unwrap(), None);
+        assert!(bookmark_path(Some("/a/../b/")).is_err());
+        assert!(bookmark_path(Some("/a//b/")).is_err());
+        assert!(bookmark_path(Some("/a b/")).is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! The HTTP layer: routes under `/v1/s3`, authentication, problem documents, request ids, metrics.
+
+pub mod auth;
+mod buckets;
+pub mod error;
+mod extract;
+mod observe;
+mod service;
+mod users;
+pub mod views;
+
+use std::future::Future;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tracing::Instrument;
+
+use crate::app::AppState;
+use crate::domain::names::NameError;
+use crate::orchestration::OpError;
+pub use error::ApiError;
+
+/// Request bodies above this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The whole service as an axum router.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static(observe::REQUEST_ID_HEADER);
+    Router::new()
+        .route("/v1/s3/ping", get(service::ping))
+        .route("/v1/s3/version", get(service::version))
+        .route("/v1/s3/metrics", get(service::metrics))
+        .route(
+            "/v1/s3/{account}/buckets",
+            get(buckets::list).post(buckets::create),
+        )
+        .route(
+            "/v1/s3/{account}/buckets/{bucket}",
+            get(buckets::show)
+                .head(buckets::head)
+                .put(buckets::update)
+                .delete(buckets::delete),
+        )
+        .route("/v1/s3/{account}/buckets/{bucket}/duck", get(buckets::duck))
+        .route(
+            "/v1/s3/{account}/buckets/{bucket}/users",
+            get(users::list).post(users::create),
+        )
+        .route(
+            "/v1/s3/{account}/buckets/{bucket}/users/{user}",
+            get(users::show)
+                .put(users::reset_keys)
+                .delete(users::delete),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), auth::require_token))
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(from_fn_with_state(state.clone(), observe::observe))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "NotFound", "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        "method not allowed on this route",
+    )
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ApiError::internal("handler panicked").into_response()
+}
+
+/// An invalid name is the caller's mistake: 400 with the reason.
+fn parse<T>(r: Result<T, NameError>) -> Result<T, ApiError> {
+    r.map_err(|e| {
+        let code = match e.what {
+            "bucket name" => "InvalidBucketName",
+            "user name" => "InvalidUserName",
+            _ => "InvalidName",
+        };
+        ApiError::bad_request(code, e.to_string())
+    })
+}
+
+/// Runs a workflow in a task of its own: if the client disconnects, the workflow (and any rollback) still runs
+/// to its end instead of stopping half-way between two AWS calls.
+async fn detached<T, F>(work: F) -> Result<T, ApiError>
+where
+    F: Future<Output = Result<T, OpError>> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::spawn(work.instrument(tracing::Span::current()))
+        .await
+        .map_err(|e| ApiError::internal(format!("workflow task failed: {e}")))?
+        .map_err(ApiError::from)
+}

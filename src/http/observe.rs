@@ -1,0 +1,77 @@
+//! Per-request observation: the request id in every log line, one access-log line per request, and the HTTP
+//! metrics by route template.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+use super::error::REQUEST_ID;
+use crate::app::AppState;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let account = account_of(&route, req.uri().path()).unwrap_or_default();
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route, account = %account);
+
+    let metrics = &state.metrics;
+    metrics.http_in_flight.inc();
+    let response = REQUEST_ID
+        .scope(id, next.run(req).instrument(span.clone()))
+        .await;
+    metrics.http_in_flight.dec();
+
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    metrics
+        .http_requests
+        .with_label_values(&[method.as_str(), &route, &status.to_string()])
+        .inc();
+    metrics
+        .http_duration
+        .with_label_values(&[method.as_str(), &route])
+        .observe(elapsed.as_secs_f64());
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request served"
+        );
+    });
+    response
+}
+
+/// The `{account}` segment of a path, found through the route template.
+fn account_of(template: &str, path: &str) -> Option<String> {
+    let index = template.split('/').position(|s| s == "{account}")?;
+    path.split('/').nth(index).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn account_comes_from_the_template_position() {
+        assert_eq!(
+            super::account_of("/v1/s3/{account}/buckets/{bucket}", "/v1/s3/prod/buckets/x")
+                .as_deref(),
+            Some("prod")
+        );
+        assert_eq!(super::account_of("/v1/s3/ping", "/v1/s3/ping"), None);
+    }
+}

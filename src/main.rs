@@ -1,0 +1,63 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use s3_api::config::Config;
+
+/// A token-protected REST API over AWS for S3 buckets, their IAM policies, groups and users.
+#[derive(Parser)]
+#[command(name = "s3-api", version = s3_api::version::VERSION)]
+struct Cli {
+    /// The configuration file (.toml, .json, .yaml).
+    #[arg(
+        long,
+        env = "S3API_CONFIG",
+        default_value = "config/config.toml",
+        global = true
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Load and validate the configuration, then exit.
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(&cli.config, std::env::vars()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("s3-api: {}: {e}", cli.config.display());
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::CheckConfig => {
+            println!(
+                "{}: valid ({} account{})",
+                cli.config.display(),
+                config.accounts.len(),
+                if config.accounts.len() == 1 { "" } else { "s" }
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Serve => {
+            s3_api::telemetry::init_logging(&config);
+            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+            match runtime.block_on(s3_api::server::run(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(error = %e, "s3-api failed");
+                    eprintln!("s3-api: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

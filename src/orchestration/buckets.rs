@@ -1,0 +1,555 @@
+//! Bucket workflows: create (with rollback), show, head, list, update, delete.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_iam::types::{Group, Policy};
+use futures::future::join_all;
+
+use super::rollback::{Journal, Undo};
+use super::{first_error, Ctx, OpError, Resource};
+use crate::aws::iam::{found, gone};
+use crate::aws::retry_not_visible;
+use crate::aws::s3::{BucketState, PublicAccess};
+use crate::domain::lifecycle::Lifecycle;
+use crate::domain::names::{BucketGroup, BucketName, GroupKind};
+use crate::domain::policy::{bucket_policy, bucket_policy_description, AdminActions};
+use crate::domain::tags::{CallerTags, Tag};
+
+/// A validated bucket create request.
+#[derive(Debug, Clone)]
+pub struct CreateBucket {
+    pub bucket: BucketName,
+    pub tags: CallerTags,
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// What a bucket create made in IAM.
+#[derive(Debug, Clone)]
+pub struct CreatedBucket {
+    pub bucket: BucketName,
+    pub policy: Policy,
+    pub group: Group,
+}
+
+/// A bucket as the show route reports it.
+#[derive(Debug, Clone)]
+pub struct BucketView {
+    pub tags: Vec<Tag>,
+    /// Access-log target bucket and prefix, when logging is on.
+    pub logging: Option<(String, String)>,
+    pub empty: bool,
+}
+
+/// What a bucket delete removed.
+#[derive(Debug, Clone, Default)]
+pub struct DeletedBucket {
+    pub bucket: String,
+    pub users: Vec<String>,
+    pub policies: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+impl Ctx {
+    fn admin_actions(&self) -> AdminActions {
+        AdminActions {
+            bucket: self.aws.config.default_s3_bucket_actions.clone(),
+            object: self.aws.config.default_s3_object_actions.clone(),
+        }
+    }
+
+    /// The keys of tags the service keeps for itself on buckets.
+    pub fn reserved_tag_keys(&self) -> Vec<&str> {
+        vec![self.org_tag.key.as_str()]
+    }
+
+    /// Creates the IAM policy of a bucket's group of `kind`; the name is unique per account, so this is also the
+    /// lock that decides which of several concurrent requests goes on.
+    pub(crate) async fn create_group_policy(
+        &self,
+        names: &BucketGroup,
+        bucket: &BucketName,
+    ) -> Result<Policy, OpError> {
+        let document = bucket_policy(names.kind, bucket, &self.admin_actions());
+        let description = bucket_policy_description(names.kind, bucket);
+        self.aws
+            .create_policy(
+                &names.policy,
+                &document,
+                &description,
+                std::slice::from_ref(&self.org_tag),
+            )
+            .await
+            .map_err(|e| match e.is_already_exists() {
+                true => OpError::exists(Resource::Policy, names.policy.as_str()),
+                false => e.into(),
+            })
+    }
+}
+
+/// Creates a bucket with its admin policy and group (ORCHESTRATION §4.1): three sequential round trips.
+pub async fn create(ctx: Ctx, req: CreateBucket) -> Result<CreatedBucket, OpError> {
+    let c = ctx.clone();
+    ctx.with_rollback("create_bucket", move |journal| async move {
+        let tags = req.tags.with(std::slice::from_ref(&c.org_tag));
+        create_bucket_resources(
+            &c,
+            &req.bucket,
+            &tags,
+            req.lifecycle,
+            PublicAccess::BLOCK_ALL,
+            &journal,
+        )
+        .await
+    })
+    .await
+}
+
+/// The bucket part shared by bucket and website creation.
+pub(crate) async fn create_bucket_resources(
+    ctx: &Ctx,
+    bucket: &BucketName,
+    tags: &[Tag],
+    lifecycle: Option<Lifecycle>,
+    public_access: PublicAccess,
+    journal: &Journal,
+) -> Result<CreatedBucket, OpError> {
+    let aws = &ctx.aws;
+    let admin = BucketGroup::new(bucket, GroupKind::Admin).expect("bucket names fit IAM names");
+
+    // 1. Is the name free? ∥ Take the lock: of concurrent creates of one name, one wins CreatePolicy.
+    let (state, policy) = tokio::join!(
+        aws.head_bucket(bucket),
+        ctx.create_group_policy(&admin, bucket)
+    );
+    let policy = match policy {
+        Ok(p) => {
+            journal.record(Undo::DeletePolicy {
+                arn: p.arn().unwrap_or_default().to_owned(),
+            });
+            Some(p)
+        }
+        Err(e) => {
+            // A taken bucket name explains a taken policy name best; report that first.
+            if matches!(state, Ok(BucketState::Reachable | BucketState::Forbidden)) {
+                return Err(OpError::exists(Resource::Bucket, bucket.as_str()));
+            }
+            return Err(e);
+        }
+    };
+    match state? {
+        BucketState::Missing => {}
+        BucketState::Reachable | BucketState::Forbidden => {
+            return Err(OpError::exists(Resource::Bucket, bucket.as_str()))
+        }
+    }
+    let mut policy = policy.expect("policy created");
+    let policy_arn = policy.arn().unwrap_or_default().to_owned();
+
+    // 2. The bucket ∥ its admin group. Both are awaited to the end even when one fails, so that nothing created
+    //    goes unrecorded.
+    let (created, group) = tokio::join!(aws.create_bucket(bucket), aws.create_group(&admin.group));
+    let created = journal.created(
+        created,
+        Undo::DeleteBucket {
+            bucket: bucket.clone(),
+        },
+    );
+    let group = journal.created(
+        group,
+        Undo::DeleteGroup {
+            group: admin.group.as_str().to_owned(),
+        },
+    );
+    created.map_err(|e| match e.is_already_exists() {
+        true => OpError::exists(Resource::Bucket, bucket.as_str()),
+        false => e.into(),
+    })?;
+    let group = group.map_err(|e| match e.is_already_exists() {
+        true => OpError::exists(Resource::Group, admin.group.as_str()),
+        false => OpError::from(e),
+    })?;
+
+    // 3. Everything that configures them, at once.
+    let attach = async {
+        let r =
+            retry_not_visible(|| aws.attach_group_policy(admin.group.as_str(), &policy_arn)).await;
+        journal
+            .created(
+                r,
+                Undo::DetachGroupPolicy {
+                    group: admin.group.as_str().to_owned(),
+                    policy_arn: policy_arn.clone(),
+                },
+            )
+            .map_err(OpError::from)
+    };
+    let configure = configure_bucket(ctx, bucket, tags, lifecycle, public_access);
+    let (attached, configured) = tokio::join!(attach, configure);
+    first_error([attached, configured])?;
+
+    policy.attachment_count = Some(1);
+    Ok(CreatedBucket {
+        bucket: bucket.clone(),
+        policy,
+        group,
+    })
+}
+
+/// Tags, encryption, public access block, ownership, access logging and lifecycle of a new bucket, concurrently.
+async fn configure_bucket(
+    ctx: &Ctx,
+    bucket: &BucketName,
+    tags: &[Tag],
+    lifecycle: Option<Lifecycle>,
+    public_access: PublicAccess,
+) -> Result<(), OpError> {
+    let aws = &ctx.aws;
+    let logging = async {
+        match &aws.config.access_log {
+            Some(log) => {
+                let prefix = match log.prefix.trim_matches('/') {
+                    "" => format!("{bucket}/"),
+                    p => format!("{p}/{bucket}/"),
+                };
+                retry_not_visible(|| aws.put_bucket_logging(bucket, &log.bucket, &prefix)).await
+            }
+            None => Ok(()),
+        }
+    };
+    let lifecycle = async {
+        match lifecycle {
+            Some(l) => retry_not_visible(|| aws.put_lifecycle(bucket, l)).await,
+            None => Ok(()),
+        }
+    };
+    let (a, b, c, d, e, f) = tokio::join!(
+        retry_not_visible(|| aws.put_bucket_tagging(bucket, tags)),
+        retry_not_visible(|| aws.put_bucket_encryption(bucket)),
+        retry_not_visible(|| aws.put_public_access_block(bucket, public_access)),
+        retry_not_visible(|| aws.put_bucket_ownership_controls(bucket)),
+        logging,
+        lifecycle,
+    );
+    first_error([a, b, c, d, e, f].map(|r| r.map_err(OpError::from)))
+}
+
+/// Tags ∥ emptiness ∥ logging: one round trip.
+pub async fn show(ctx: &Ctx, bucket: &BucketName) -> Result<BucketView, OpError> {
+    let aws = &ctx.aws;
+    let (tags, empty, logging) = tokio::join!(
+        aws.get_bucket_tagging(bucket),
+        aws.bucket_is_empty(bucket),
+        aws.get_bucket_logging(bucket)
+    );
+    let missing = |e: crate::aws::AwsError| match e.is_not_found() {
+        true => OpError::not_found(Resource::Bucket, bucket.as_str()),
+        false => e.into(),
+    };
+    Ok(BucketView {
+        tags: tags.map_err(missing)?,
+        empty: empty.map_err(missing)?,
+        logging: logging.map_err(missing)?,
+    })
+}
+
+pub async fn head(ctx: &Ctx, bucket: &BucketName) -> Result<BucketState, OpError> {
+    Ok(ctx.aws.head_bucket(bucket).await?)
+}
+
+pub async fn list(ctx: &Ctx) -> Result<Vec<String>, OpError> {
+    Ok(ctx.aws.list_buckets().await?)
+}
+
+/// A validated bucket update: new caller tags and/or a bucket policy (a JSON document).
+#[derive(Debug, Clone)]
+pub struct UpdateBucket {
+    pub tags: Option<CallerTags>,
+    pub policy: Option<String>,
+}
+
+/// Replaces the caller's tags (keeping the service's own) and/or sets the bucket policy, then shows the bucket.
+pub async fn update(
+    ctx: &Ctx,
+    bucket: &BucketName,
+    req: UpdateBucket,
+) -> Result<BucketView, OpError> {
+    let aws = &ctx.aws;
+    let tags = async {
+        let Some(caller) = &req.tags else {
+            return Ok(());
+        };
+        // Keep the service's bookkeeping tags (other than the org tag, which is always set anew).
+        let reserved = ctx.reserved_tag_keys();
+        let current = aws.get_bucket_tagging(bucket).await?;
+        let own: Vec<Tag> = std::iter::once(ctx.org_tag.clone())
+            .chain(
+                current
+                    .into_iter()
+                    .filter(|t| t.key != ctx.org_tag.key && reserved.contains(&t.key.as_str())),
+            )
+            .collect();
+        aws.put_bucket_tagging(bucket, &caller.with(&own)).await
+    };
+    let policy = async {
+        match &req.policy {
+            Some(p) => aws.put_bucket_policy(bucket, p).await,
+            None => Ok(()),
+        }
+    };
+    let (t, p) = tokio::join!(tags, policy);
+    for r in [t, p] {
+        r.map_err(|e| match e.is_not_found() {
+            true => OpError::not_found(Resource::Bucket, bucket.as_str()),
+            false => OpError::from(e),
+        })?;
+    }
+    show(ctx, bucket).await
+}
+
+/// Deletes a bucket and the IAM resources the service made for it (ORCHESTRATION §4.4). Safe to repeat after a
+/// partial failure: every step treats "already gone" as done, and the bucket goes last.
+pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpError> {
+    let groups = BucketGroup::all(bucket);
+    let (state, no_versions, iam) = tokio::join!(
+        ctx.aws.head_bucket(bucket),
+        async {
+            match ctx.aws.bucket_has_no_versions(bucket).await {
+                Err(e) if e.is_not_found() => Ok(true),
+                other => other,
+            }
+        },
+        BucketIam::read(ctx, &groups),
+    );
+    let state = state?;
+    if !no_versions? {
+        return Err(OpError::NotEmpty(bucket.to_string()));
+    }
+    let iam = iam?;
+    if state == BucketState::Missing && iam.is_empty() {
+        return Err(OpError::not_found(Resource::Bucket, bucket.as_str()));
+    }
+    let mut deleted = iam.tear_down(ctx, &groups).await?;
+    if state != BucketState::Missing {
+        gone(ctx.aws.delete_bucket(bucket).await).map_err(|e| {
+            match e.has_code("BucketNotEmpty") {
+                true => OpError::NotEmpty(bucket.to_string()),
+                false => OpError::from(e),
+            }
+        })?;
+    }
+    deleted.bucket = bucket.to_string();
+    Ok(deleted)
+}
+
+/// What exists in IAM of one bucket's groups: their members, attached policies, and the bucket's own policies
+/// with everything they are attached to. Read in one round of concurrent calls, by exact names only.
+#[derive(Debug, Default)]
+pub(crate) struct BucketIam {
+    /// Existing group name → its member user names.
+    members: BTreeMap<String, Vec<String>>,
+    /// Existing group name → ARNs of the policies attached to it.
+    group_policies: BTreeMap<String, Vec<String>>,
+    /// Existing bucket policy (name, ARN) → what it is attached to.
+    policies: Vec<(String, String, crate::aws::iam::PolicyEntities)>,
+}
+
+impl BucketIam {
+    pub(crate) async fn read(ctx: &Ctx, groups: &[BucketGroup]) -> Result<BucketIam, OpError> {
+        let aws = &ctx.aws;
+        let group_reads = join_all(groups.iter().map(|g| async move {
+            let (members, attached) =
+                tokio::join!(async { found(aws.get_group(&g.group).await) }, async {
+                    found(aws.list_attached_group_policies(g.group.as_str()).await)
+                });
+            Ok::<_, crate::aws::AwsError>((g, members?, attached?))
+        }));
+        let policy_reads = join_all(groups.iter().map(|g| async move {
+            let arn = aws.policy_arn(g.policy.as_str()).await?;
+            let entities = found(aws.list_entities_for_policy(&arn).await)?;
+            Ok::<_, crate::aws::AwsError>((g.policy.as_str().to_owned(), arn, entities))
+        }));
+        let (group_reads, policy_reads) = tokio::join!(group_reads, policy_reads);
+        let mut iam = BucketIam::default();
+        for r in group_reads {
+            let (g, members, attached) = r?;
+            if let Some((_, users)) = members {
+                let names = users.iter().map(|u| u.user_name().to_owned()).collect();
+                iam.members.insert(g.group.as_str().to_owned(), names);
+                let arns = attached
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_owned))
+                    .collect();
+                iam.group_policies.insert(g.group.as_str().to_owned(), arns);
+            }
+        }
+        for r in policy_reads {
+            if let (name, arn, Some(entities)) = r? {
+                iam.policies.push((name, arn, entities));
+            }
+        }
+        Ok(iam)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.members.is_empty() && self.policies.is_empty()
+    }
+
+    /// Removes the bucket's users (or only their memberships, when they belong elsewhere too), groups and
+    /// policies, in the order IAM requires: links, then users and groups, then policies.
+    pub(crate) async fn tear_down(
+        &self,
+        ctx: &Ctx,
+        groups: &[BucketGroup],
+    ) -> Result<DeletedBucket, OpError> {
+        let aws = &ctx.aws;
+        let our_groups: BTreeSet<&str> = groups.iter().map(|g| g.group.as_str()).collect();
+        let our_policies: BTreeSet<&str> = groups.iter().map(|g| g.policy.as_str()).collect();
+        let users: BTreeSet<&str> = self
+            .members
+            .values()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+
+        // Links: each user's keys, memberships and our policies on it ∥ every policy attachment of our groups
+        // and of our policies elsewhere.
+        let user_links = join_all(
+            users
+                .iter()
+                .map(|user| unlink_user(ctx, user, &our_groups, &our_policies)),
+        );
+        let mut detach: BTreeSet<(Attached, String, String)> = BTreeSet::new();
+        for (group, arns) in &self.group_policies {
+            for arn in arns {
+                detach.insert((Attached::Group, group.clone(), arn.clone()));
+            }
+        }
+        for (_, arn, entities) in &self.policies {
+            for g in &entities.groups {
+                detach.insert((Attached::Group, g.clone(), arn.clone()));
+            }
+            for u in &entities.users {
+                detach.insert((Attached::User, u.clone(), arn.clone()));
+            }
+            for r in &entities.roles {
+                detach.insert((Attached::Role, r.clone(), arn.clone()));
+            }
+        }
+        let detaches = join_all(detach.iter().map(|(kind, name, arn)| async move {
+            gone(match kind {
+                Attached::Group => aws.detach_group_policy(name, arn).await,
+                Attached::User => aws.detach_user_policy(name, arn).await,
+                Attached::Role => aws.detach_role_policy(name, arn).await,
+            })
+        }));
+        let (user_links, detaches) = tokio::join!(user_links, detaches);
+        let mut deletable_users = Vec::new();
+        let mut touched_users = Vec::new();
+        for r in user_links {
+            let (user, delete) = r?;
+            touched_users.push(user.to_owned());
+            if delete {
+                deletable_users.push(user);
+            }
+        }
+        for r in detaches {
+            r?;
+        }
+
+        // Entities: users and groups, then the policies.
+        let group_names: Vec<&String> = self.members.keys().collect();
+        let (u, g) = tokio::join!(
+            join_all(
+                deletable_users
+                    .iter()
+                    .map(|u| async move { gone(aws.delete_user(u).await) })
+            ),
+            join_all(
+                group_names
+                    .iter()
+                    .map(|g| async move { gone(aws.delete_group(g).await) })
+            ),
+        );
+        for r in u.into_iter().chain(g) {
+            r?;
+        }
+        let p = join_all(
+            self.policies
+                .iter()
+                .map(|(_, arn, _)| async move { gone(aws.delete_policy(arn).await) }),
+        )
+        .await;
+        for r in p {
+            r?;
+        }
+        Ok(DeletedBucket {
+            bucket: String::new(),
+            users: touched_users,
+            policies: self
+                .policies
+                .iter()
+                .map(|(name, _, _)| name.clone())
+                .collect(),
+            groups: group_names.into_iter().cloned().collect(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Attached {
+    Group,
+    User,
+    Role,
+}
+
+/// Unlinks a member user from the bucket: when the user belongs only to this bucket, deletes its keys and
+/// memberships and detaches its policies so it can be deleted (returns true); when it also belongs to
+/// something else, only removes it from the bucket's groups and detaches the bucket's policies (false).
+async fn unlink_user<'a>(
+    ctx: &Ctx,
+    user: &'a str,
+    our_groups: &BTreeSet<&str>,
+    our_policies: &BTreeSet<&str>,
+) -> Result<(&'a str, bool), OpError> {
+    let aws = &ctx.aws;
+    let (keys, groups, policies) = tokio::join!(
+        aws.list_access_keys(user),
+        aws.list_groups_for_user(user),
+        aws.list_attached_user_policies(user)
+    );
+    let (keys, groups, policies) = match (keys, groups, policies) {
+        (Ok(k), Ok(g), Ok(p)) => (k, g, p),
+        // Deleted by someone else in the meantime: nothing left to do for it.
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) if e.is_not_found() => {
+            return Ok((user, false))
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(e.into()),
+    };
+    let exclusive = groups.iter().all(|g| our_groups.contains(g.group_name()))
+        && policies
+            .iter()
+            .all(|p| p.policy_name().is_some_and(|n| our_policies.contains(n)));
+    let leave = groups
+        .iter()
+        .map(|g| g.group_name())
+        .filter(|g| our_groups.contains(g))
+        .map(|g| async move { gone(aws.remove_user_from_group(user, g).await) });
+    let detach = policies
+        .iter()
+        .filter(|p| p.policy_name().is_some_and(|n| our_policies.contains(n)))
+        .filter_map(|p| p.policy_arn())
+        .map(|arn| async move { gone(aws.detach_user_policy(user, arn).await) });
+    let key_ids: Vec<&str> = match exclusive {
+        true => keys.iter().filter_map(|k| k.access_key_id()).collect(),
+        false => Vec::new(),
+    };
+    let delete_keys = key_ids
+        .iter()
+        .map(|id| async move { gone(aws.delete_access_key(user, id).await) });
+    let (a, b, c) = tokio::join!(join_all(leave), join_all(detach), join_all(delete_keys));
+    for r in a.into_iter().chain(b).chain(c) {
+        r?;
+    }
+    Ok((user, exclusive))
+}

@@ -1,0 +1,130 @@
+//! The orchestration layer: one module per workflow, each turning a validated request into AWS calls in the
+//! order (and with the concurrency) of the design, rolling back what it created when a step fails.
+
+pub mod buckets;
+pub mod rollback;
+pub mod users;
+
+use std::sync::Arc;
+
+use crate::aws::{AwsAccount, AwsError};
+use crate::domain::tags::Tag;
+use crate::telemetry::Metrics;
+use rollback::RollbackReport;
+
+/// What a workflow needs: the account's clients, the metrics, and the service's own tag.
+#[derive(Clone)]
+pub struct Ctx {
+    pub aws: Arc<AwsAccount>,
+    pub metrics: Arc<Metrics>,
+    pub org_tag: Tag,
+}
+
+/// The kinds of resource a workflow reports about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Bucket,
+    Policy,
+    Group,
+    User,
+}
+
+impl Resource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resource::Bucket => "bucket",
+            Resource::Policy => "IAM policy",
+            Resource::Group => "IAM group",
+            Resource::User => "user",
+        }
+    }
+}
+
+/// Why a workflow did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("{} {name} not found", what.as_str())]
+    NotFound { what: Resource, name: String },
+    #[error("{} {name} already exists", what.as_str())]
+    AlreadyExists { what: Resource, name: String },
+    #[error("bucket {0} is not empty")]
+    NotEmpty(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// A create failed and what it had created was undone (as far as `rollback` says).
+    #[error("{error}")]
+    RolledBack {
+        error: Box<OpError>,
+        rollback: RollbackReport,
+    },
+}
+
+impl OpError {
+    pub fn not_found(what: Resource, name: impl Into<String>) -> Self {
+        OpError::NotFound {
+            what,
+            name: name.into(),
+        }
+    }
+
+    pub fn exists(what: Resource, name: impl Into<String>) -> Self {
+        OpError::AlreadyExists {
+            what,
+            name: name.into(),
+        }
+    }
+}
+
+impl Ctx {
+    /// Runs a create workflow; on failure unwinds its journal and reports the rollback with the error.
+    pub(crate) async fn with_rollback<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        f: F,
+    ) -> Result<T, OpError>
+    where
+        F: FnOnce(rollback::Journal) -> Fut,
+        Fut: std::future::Future<Output = Result<T, OpError>>,
+    {
+        let journal = rollback::Journal::new();
+        match f(journal.clone()).await {
+            Ok(v) => Ok(v),
+            Err(error) if journal.is_empty() => Err(error),
+            Err(error) => {
+                tracing::warn!(%error, operation, "create failed, rolling back");
+                let rollback = journal.unwind(self.aws.clone()).await;
+                let outcome = if rollback.complete {
+                    "complete"
+                } else {
+                    "incomplete"
+                };
+                self.metrics
+                    .rollbacks
+                    .with_label_values(&[operation, outcome])
+                    .inc();
+                if rollback.complete {
+                    tracing::info!(operation, "rollback complete");
+                } else {
+                    tracing::error!(operation, leftovers = ?rollback.leftovers, "rollback incomplete");
+                }
+                Err(OpError::RolledBack {
+                    error: Box::new(error),
+                    rollback,
+                })
+            }
+        }
+    }
+}
+
+/// Waits for every future (never abandoning a call that may be creating something) and returns the first error.
+pub(crate) fn first_error<I>(results: I) -> Result<(), OpError>
+where
+    I: IntoIterator<Item = Result<(), OpError>>,
+{
+    results
+        .into_iter()
+        .collect::<Result<Vec<()>, OpError>>()
+        .map(|_| ())
+}

@@ -1,0 +1,192 @@
+//! Rollback of failed creates: a journal of what a request created, undone in reverse dependency order.
+//!
+//! Each step that creates something records its undo right after the AWS call returns and before the next call
+//! starts. On failure the journal is unwound: links first (keys, memberships, attachments), then entities (users,
+//! groups), then the bases (policies, buckets); steps of one tier run concurrently. Only what this request created
+//! is ever recorded, so a rollback never touches a resource that existed before.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::join_all;
+use serde::Serialize;
+
+use crate::aws::iam::gone;
+use crate::aws::{AwsAccount, AwsError};
+use crate::domain::names::BucketName;
+
+/// How long a rollback may take in all, whatever happens to the request that started it.
+const ROLLBACK_DEADLINE: Duration = Duration::from_secs(120);
+/// Attempts per undo step (the SDK retries transient errors inside each attempt as well).
+const ATTEMPTS: u32 = 3;
+
+/// One thing a request created, as the call that removes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Undo {
+    DeleteAccessKey { user: String, key_id: String },
+    RemoveUserFromGroup { user: String, group: String },
+    DetachGroupPolicy { group: String, policy_arn: String },
+    DeleteUser { user: String },
+    DeleteGroup { group: String },
+    DeletePolicy { arn: String },
+    DeleteBucket { bucket: BucketName },
+}
+
+impl Undo {
+    /// Lower tiers are undone first: a group cannot be deleted while it has members or policies, a policy while
+    /// it is attached, a user while it has keys.
+    fn tier(&self) -> u8 {
+        match self {
+            Undo::DeleteAccessKey { .. }
+            | Undo::RemoveUserFromGroup { .. }
+            | Undo::DetachGroupPolicy { .. } => 0,
+            Undo::DeleteUser { .. } | Undo::DeleteGroup { .. } => 1,
+            Undo::DeletePolicy { .. } | Undo::DeleteBucket { .. } => 2,
+        }
+    }
+
+    /// How the resource is named in the rollback report when it could not be removed.
+    fn resource(&self, aws: &AwsAccount) -> String {
+        let account = aws.known_account_id().unwrap_or("unknown");
+        match self {
+            Undo::DeleteAccessKey { user, key_id } => format!("access key {key_id} of user {user}"),
+            Undo::RemoveUserFromGroup { user, group } => {
+                format!("membership of user {user} in group {group}")
+            }
+            Undo::DetachGroupPolicy { group, policy_arn } => {
+                format!("attachment of {policy_arn} to group {group}")
+            }
+            Undo::DeleteUser { user } => {
+                format!("arn:{}:iam::{account}:user/{user}", aws.partition())
+            }
+            Undo::DeleteGroup { group } => {
+                format!("arn:{}:iam::{account}:group/{group}", aws.partition())
+            }
+            Undo::DeletePolicy { arn } => arn.clone(),
+            Undo::DeleteBucket { bucket } => bucket.arn(),
+        }
+    }
+
+    async fn run(&self, aws: &AwsAccount) -> Result<(), AwsError> {
+        gone(match self {
+            Undo::DeleteAccessKey { user, key_id } => aws.delete_access_key(user, key_id).await,
+            Undo::RemoveUserFromGroup { user, group } => {
+                aws.remove_user_from_group(user, group).await
+            }
+            Undo::DetachGroupPolicy { group, policy_arn } => {
+                aws.detach_group_policy(group, policy_arn).await
+            }
+            Undo::DeleteUser { user } => aws.delete_user(user).await,
+            Undo::DeleteGroup { group } => aws.delete_group(group).await,
+            Undo::DeletePolicy { arn } => aws.delete_policy(arn).await,
+            Undo::DeleteBucket { bucket } => aws.delete_bucket(bucket).await,
+        })
+    }
+}
+
+/// What a rollback achieved, as reported to the caller in the problem document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollbackReport {
+    pub complete: bool,
+    pub leftovers: Vec<String>,
+}
+
+/// The undo steps of one request. Cheap to share between the concurrent branches of a create.
+#[derive(Debug, Clone, Default)]
+pub struct Journal(Arc<Mutex<Vec<Undo>>>);
+
+impl Journal {
+    pub fn new() -> Self {
+        Journal::default()
+    }
+
+    pub fn record(&self, undo: Undo) {
+        self.0.lock().expect("journal lock").push(undo);
+    }
+
+    /// Records `undo` when `result` says the resource was created.
+    pub fn track<T>(
+        &self,
+        result: Result<T, AwsError>,
+        undo: impl FnOnce(&T) -> Undo,
+    ) -> Result<T, AwsError> {
+        if let Ok(value) = &result {
+            self.record(undo(value));
+        }
+        result
+    }
+
+    /// Records `undo` when the create succeeded, and also when its outcome is unknown (a timeout or a lost
+    /// connection may hide a success). Only for creates made while the request holds its lock, so that the
+    /// resource cannot be anyone else's.
+    pub fn created<T>(&self, result: Result<T, AwsError>, undo: Undo) -> Result<T, AwsError> {
+        match &result {
+            Ok(_) => self.record(undo),
+            Err(e) if e.is_ambiguous() => self.record(undo),
+            Err(_) => {}
+        }
+        result
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().expect("journal lock").is_empty()
+    }
+
+    /// Undoes everything recorded, in a task of its own so that it completes even when the request that
+    /// started it is dropped (the client went away).
+    pub async fn unwind(self, aws: Arc<AwsAccount>) -> RollbackReport {
+        let steps = std::mem::take(&mut *self.0.lock().expect("journal lock"));
+        let task = tokio::spawn(async move {
+            tokio::time::timeout(ROLLBACK_DEADLINE, unwind_steps(&aws, steps.clone()))
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::error!("rollback did not finish within {ROLLBACK_DEADLINE:?}");
+                    steps.iter().map(|s| s.resource(&aws)).collect()
+                })
+        });
+        let leftovers = task.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "rollback task failed");
+            vec!["unknown: the rollback task failed".to_owned()]
+        });
+        RollbackReport {
+            complete: leftovers.is_empty(),
+            leftovers,
+        }
+    }
+}
+
+async fn unwind_steps(aws: &AwsAccount, steps: Vec<Undo>) -> Vec<String> {
+    let mut leftovers = Vec::new();
+    for tier in 0..=2 {
+        // Newest first, as the reverse of creation, though within a tier the order does not matter.
+        let this_tier: Vec<&Undo> = steps.iter().rev().filter(|s| s.tier() == tier).collect();
+        let results = join_all(this_tier.iter().map(|step| undo_with_retries(aws, step))).await;
+        for (step, result) in this_tier.into_iter().zip(results) {
+            if let Err(e) = result {
+                tracing::error!(error = %e, undo = ?step, "rollback step failed");
+                leftovers.push(step.resource(aws));
+            }
+        }
+    }
+    leftovers
+}
+
+async fn undo_with_retries(aws: &AwsAccount, step: &Undo) -> Result<(), AwsError> {
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match step.run(aws).await {
+            Ok(()) => {
+                tracing::info!(undo = ?step, "rolled back");
+                return Ok(());
+            }
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::warn!(error = %e, undo = ?step, attempt, "rollback step failed, retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Bucket users: IAM users that belong to a bucket through membership in its groups.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_iam::types::{AccessKey, AccessKeyMetadata, AttachedPolicy, Group, User};
+use futures::future::join_all;
+
+use super::rollback::{Journal, Undo};
+use super::{first_error, Ctx, OpError, Resource};
+use crate::aws::iam::found;
+use crate::aws::s3::BucketState;
+use crate::aws::{retry_not_visible, AwsError};
+use crate::domain::names::{BucketGroup, BucketName, UserName};
+
+/// A validated user create request.
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    pub bucket: BucketName,
+    pub user: UserName,
+    /// The groups to join; the ones that do not exist yet are created with their policies.
+    pub groups: Vec<BucketGroup>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreatedUser {
+    pub user: User,
+    pub access_key: AccessKey,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserView {
+    pub user: User,
+    pub access_keys: Vec<AccessKeyMetadata>,
+    /// The user's groups that belong to the bucket.
+    pub groups: Vec<Group>,
+    /// The managed policies attached to those groups.
+    pub policies: Vec<AttachedPolicy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResetKeys {
+    pub deleted_key_ids: Vec<String>,
+    pub access_key: AccessKey,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeletedUser {
+    pub user: String,
+    pub deleted_key_ids: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+fn bucket_missing(bucket: &BucketName) -> OpError {
+    OpError::not_found(Resource::Bucket, bucket.as_str())
+}
+
+fn user_missing(user: &UserName) -> OpError {
+    OpError::not_found(Resource::User, user.as_str())
+}
+
+/// Creates the user in its groups with a first access key (ORCHESTRATION §4.5); undoes all of it on failure.
+pub async fn create(ctx: Ctx, req: CreateUser) -> Result<CreatedUser, OpError> {
+    let c = ctx.clone();
+    ctx.with_rollback("create_user", move |journal| async move {
+        create_steps(&c, &req, &journal).await
+    })
+    .await
+}
+
+async fn create_steps(
+    ctx: &Ctx,
+    req: &CreateUser,
+    journal: &Journal,
+) -> Result<CreatedUser, OpError> {
+    let aws = &ctx.aws;
+    let user_name = req.user.as_str();
+
+    // 1. Does the bucket exist? ∥ Which groups exist? ∥ The user (its name is the lock).
+    let (state, existing, user) = tokio::join!(
+        aws.head_bucket(&req.bucket),
+        join_all(
+            req.groups
+                .iter()
+                .map(|g| async move { found(aws.get_group(&g.group).await) })
+        ),
+        aws.create_user(&req.user, std::slice::from_ref(&ctx.org_tag)),
+    );
+    let user = journal.track(user, |_| Undo::DeleteUser {
+        user: user_name.to_owned(),
+    });
+    let user = user.map_err(|e| match e.is_already_exists() {
+        true => OpError::exists(Resource::User, user_name),
+        false => OpError::from(e),
+    })?;
+    if state? == BucketState::Missing {
+        return Err(bucket_missing(&req.bucket));
+    }
+
+    // 2. The first key ∥ each group joined (created first when missing).
+    let key = async {
+        let r = retry_not_visible(|| aws.create_access_key(user_name)).await;
+        journal.track(r, |k| Undo::DeleteAccessKey {
+            user: user_name.to_owned(),
+            key_id: k.access_key_id().to_owned(),
+        })
+    };
+    let joins = join_all(
+        req.groups
+            .iter()
+            .zip(existing)
+            .map(|(g, existing)| async move {
+                let exists = existing?.is_some();
+                if !exists {
+                    ensure_group(ctx, &req.bucket, g, journal).await?;
+                }
+                let r =
+                    retry_not_visible(|| aws.add_user_to_group(user_name, g.group.as_str())).await;
+                journal.created(
+                    r,
+                    Undo::RemoveUserFromGroup {
+                        user: user_name.to_owned(),
+                        group: g.group.as_str().to_owned(),
+                    },
+                )?;
+                Ok::<(), OpError>(())
+            }),
+    );
+    let (key, joins) = tokio::join!(key, joins);
+    first_error(joins)?;
+    Ok(CreatedUser {
+        user,
+        access_key: key?,
+    })
+}
+
+/// Creates a missing group of the bucket with its policy, attached. Another request may be doing the same at
+/// this moment: whatever it already made is used, not failed on, and only what this request made is recorded
+/// for rollback.
+pub(crate) async fn ensure_group(
+    ctx: &Ctx,
+    bucket: &BucketName,
+    g: &BucketGroup,
+    journal: &Journal,
+) -> Result<(), OpError> {
+    let aws = &ctx.aws;
+    let (policy, group) = tokio::join!(
+        ctx.create_group_policy(g, bucket),
+        aws.create_group(&g.group)
+    );
+    let made_group = match journal.created(
+        group,
+        Undo::DeleteGroup {
+            group: g.group.as_str().to_owned(),
+        },
+    ) {
+        Ok(_) => true,
+        Err(e) if e.is_already_exists() => false,
+        Err(e) => return Err(e.into()),
+    };
+    let (arn, made_policy) = match policy {
+        Ok(p) => {
+            let arn = p.arn().unwrap_or_default().to_owned();
+            journal.record(Undo::DeletePolicy { arn: arn.clone() });
+            (arn, true)
+        }
+        Err(OpError::AlreadyExists { .. }) => (aws.policy_arn(g.policy.as_str()).await?, false),
+        Err(e) => return Err(e),
+    };
+    // Attaching is idempotent, so both racing requests may do it.
+    let attached = retry_not_visible(|| aws.attach_group_policy(g.group.as_str(), &arn)).await;
+    if made_group || made_policy {
+        journal.created(
+            attached,
+            Undo::DetachGroupPolicy {
+                group: g.group.as_str().to_owned(),
+                policy_arn: arn,
+            },
+        )?;
+    } else {
+        attached?;
+    }
+    Ok(())
+}
+
+/// Every user in any of the bucket's groups, once, sorted by name.
+pub async fn list(
+    ctx: &Ctx,
+    bucket: &BucketName,
+    groups: &[BucketGroup],
+) -> Result<Vec<User>, OpError> {
+    let aws = &ctx.aws;
+    let (state, members) = tokio::join!(
+        aws.head_bucket(bucket),
+        join_all(
+            groups
+                .iter()
+                .map(|g| async move { found(aws.get_group(&g.group).await) })
+        )
+    );
+    if state? == BucketState::Missing {
+        return Err(bucket_missing(bucket));
+    }
+    let mut users: BTreeMap<String, User> = BTreeMap::new();
+    for m in members {
+        if let Some((_, members)) = m? {
+            for u in members {
+                users.entry(u.user_id().to_owned()).or_insert(u);
+            }
+        }
+    }
+    let mut users: Vec<User> = users.into_values().collect();
+    users.sort_by(|a, b| a.user_name().cmp(b.user_name()));
+    Ok(users)
+}
+
+/// The user's groups that belong to the bucket; "not found" when the user does not exist or is in none of them.
+fn bucket_memberships(
+    user: &UserName,
+    groups: Result<Vec<Group>, AwsError>,
+    bucket_groups: &[BucketGroup],
+) -> Result<Vec<Group>, OpError> {
+    let groups = match groups {
+        Err(e) if e.is_not_found() => return Err(user_missing(user)),
+        other => other?,
+    };
+    let ours: Vec<Group> = groups
+        .into_iter()
+        .filter(|g| {
+            bucket_groups
+                .iter()
+                .any(|b| b.group.as_str() == g.group_name())
+        })
+        .collect();
+    match ours.is_empty() {
+        true => Err(user_missing(user)),
+        false => Ok(ours),
+    }
+}
+
+pub async fn show(
+    ctx: &Ctx,
+    user: &UserName,
+    bucket_groups: &[BucketGroup],
+) -> Result<UserView, OpError> {
+    let aws = &ctx.aws;
+    let (groups, details, keys) = tokio::join!(
+        aws.list_groups_for_user(user.as_str()),
+        aws.get_user(user),
+        aws.list_access_keys(user.as_str())
+    );
+    let groups = bucket_memberships(user, groups, bucket_groups)?;
+    let missing = |e: AwsError| match e.is_not_found() {
+        true => user_missing(user),
+        false => OpError::from(e),
+    };
+    let details = details.map_err(missing)?;
+    let access_keys = keys.map_err(missing)?;
+    let attached = join_all(
+        groups
+            .iter()
+            .map(|g| aws.list_attached_group_policies(g.group_name())),
+    )
+    .await;
+    let mut policies: BTreeMap<String, AttachedPolicy> = BTreeMap::new();
+    for list in attached {
+        for p in list? {
+            policies
+                .entry(p.policy_arn().unwrap_or_default().to_owned())
+                .or_insert(p);
+        }
+    }
+    Ok(UserView {
+        user: details,
+        access_keys,
+        groups,
+        policies: policies.into_values().collect(),
+    })
+}
+
+/// Creates a new access key and deletes the older ones. IAM allows two keys per user: with two, the oldest goes
+/// first; if creating the new key fails, no other key is deleted.
+pub async fn reset_keys(
+    ctx: &Ctx,
+    user: &UserName,
+    bucket_groups: &[BucketGroup],
+) -> Result<ResetKeys, OpError> {
+    let aws = &ctx.aws;
+    let name = user.as_str();
+    let (groups, keys) = tokio::join!(aws.list_groups_for_user(name), aws.list_access_keys(name));
+    bucket_memberships(user, groups, bucket_groups)?;
+    let mut keys = keys?;
+    keys.sort_by_key(|k| k.create_date().map(|d| (d.secs(), d.subsec_nanos())));
+    let mut deleted = Vec::new();
+    if keys.len() >= 2 {
+        let oldest = keys.remove(0);
+        let id = oldest.access_key_id().unwrap_or_default().to_owned();
+        crate::aws::iam::gone(aws.delete_access_key(name, &id).await)?;
+        deleted.push(id);
+    }
+    let access_key = aws.create_access_key(name).await?;
+    let rest: Vec<String> = keys
+        .iter()
+        .filter_map(|k| k.access_key_id().map(str::to_owned))
+        .collect();
+    let results = join_all(rest.iter().map(|id| aws.delete_access_key(name, id))).await;
+    for r in results {
+        crate::aws::iam::gone(r)?;
+    }
+    deleted.extend(rest);
+    Ok(ResetKeys {
+        deleted_key_ids: deleted,
+        access_key,
+    })
+}
+
+/// Deletes the user's keys, memberships and directly attached policies, then the user.
+pub async fn delete(
+    ctx: &Ctx,
+    user: &UserName,
+    bucket_groups: &[BucketGroup],
+) -> Result<DeletedUser, OpError> {
+    let aws = &ctx.aws;
+    let name = user.as_str();
+    let (groups, keys, policies) = tokio::join!(
+        aws.list_groups_for_user(name),
+        aws.list_access_keys(name),
+        aws.list_attached_user_policies(name)
+    );
+    let all_groups = groups.clone();
+    bucket_memberships(user, groups, bucket_groups)?;
+    let all_groups = all_groups?;
+    let key_ids: Vec<String> = keys?
+        .iter()
+        .filter_map(|k| k.access_key_id().map(str::to_owned))
+        .collect();
+    let policies = policies?;
+    let gone = crate::aws::iam::gone;
+    let (k, g, p) =
+        tokio::join!(
+            join_all(
+                key_ids
+                    .iter()
+                    .map(|id| async move { gone(aws.delete_access_key(name, id).await) })
+            ),
+            join_all(all_groups.iter().map(|g| async move {
+                gone(aws.remove_user_from_group(name, g.group_name()).await)
+            })),
+            join_all(
+                policies
+                    .iter()
+                    .filter_map(|p| p.policy_arn())
+                    .map(|arn| async move { gone(aws.detach_user_policy(name, arn).await) })
+            ),
+        );
+    for r in k.into_iter().chain(g).chain(p) {
+        r?;
+    }
+    gone(aws.delete_user(name).await)?;
+    Ok(DeletedUser {
+        user: name.to_owned(),
+        deleted_key_ids: key_ids,
+        groups: all_groups
+            .iter()
+            .map(|g| g.group_name().to_owned())
+            .collect(),
+    })
+}

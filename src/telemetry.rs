@@ -1,0 +1,158 @@
+//! Logs (tracing) and metrics (Prometheus).
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::config::{Config, LogFormat};
+use crate::version;
+
+/// Installs the global tracing subscriber: JSON lines or text, filtered by `logLevel` (or `RUST_LOG`).
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Every metric the service exports, in its own registry (one per running service).
+#[derive(Debug)]
+pub struct Metrics {
+    pub registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub http_in_flight: IntGauge,
+    pub aws_requests: IntCounterVec,
+    pub aws_duration: HistogramVec,
+    pub rollbacks: IntCounterVec,
+}
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests served, by route template and status",
+            ),
+            &["method", "route", "status"],
+        )
+        .unwrap();
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route template",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["method", "route"],
+        )
+        .unwrap();
+        let http_in_flight =
+            IntGauge::new("http_requests_in_flight", "HTTP requests being served").unwrap();
+        let aws_requests = IntCounterVec::new(
+            Opts::new(
+                "aws_requests_total",
+                "AWS API calls, by account, service, operation and outcome",
+            ),
+            &["account", "service", "operation", "outcome"],
+        )
+        .unwrap();
+        let aws_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "aws_request_duration_seconds",
+                "AWS API call latency, retries included",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["service", "operation"],
+        )
+        .unwrap();
+        let rollbacks = IntCounterVec::new(
+            Opts::new(
+                "rollbacks_total",
+                "Rollbacks of failed creates, by operation and outcome",
+            ),
+            &["operation", "outcome"],
+        )
+        .unwrap();
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "s3_api_build_info",
+                "Build of the running service (always 1)",
+            ),
+            &["version", "githash", "buildstamp"],
+        )
+        .unwrap();
+        build_info
+            .with_label_values(&[version::VERSION, version::GIT_HASH, version::BUILD_STAMP])
+            .set(1);
+
+        for c in [
+            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_duration.clone()),
+            Box::new(http_in_flight.clone()),
+            Box::new(aws_requests.clone()),
+            Box::new(aws_duration.clone()),
+            Box::new(rollbacks.clone()),
+            Box::new(build_info),
+        ] {
+            registry.register(c).expect("metric names are unique");
+        }
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("process metrics register once");
+
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            http_in_flight,
+            aws_requests,
+            aws_duration,
+            rollbacks,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("encoding metrics into memory cannot fail");
+        String::from_utf8(out).expect("metrics are UTF-8")
+    }
+
+    /// The number of AWS calls made so far, all accounts and operations together.
+    pub fn aws_calls(&self) -> u64 {
+        self.registry
+            .gather()
+            .iter()
+            .filter(|f| f.name() == "aws_requests_total")
+            .flat_map(|f| f.get_metric())
+            .map(|m| m.get_counter().value() as u64)
+            .sum()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
