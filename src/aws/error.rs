@@ -163,9 +163,7 @@ fn classify(service: Service, code: Option<&str>, status: Option<u16>) -> ErrorK
         .unwrap_or(match status {
             Some(404) => ErrorKind::NotFound,
             Some(403) => ErrorKind::AccessDenied,
-            Some(409) => ErrorKind::Conflict,
             Some(429) => ErrorKind::Throttled,
-            Some(400) => ErrorKind::Invalid,
             Some(s) if s >= 500 => ErrorKind::Unavailable,
             _ => ErrorKind::Other,
         })
@@ -227,6 +225,21 @@ fn common_kind(code: &str) -> Option<ErrorKind> {
         "RequestTimeout" | "RequestTimeoutException" => ErrorKind::Timeout,
         _ => return None,
     })
+}
+
+impl AwsError {
+    /// AWS answered without a field its API promises.
+    pub fn missing_field(service: Service, operation: &'static str, field: &str) -> Self {
+        AwsError {
+            service,
+            operation,
+            kind: ErrorKind::Other,
+            code: None,
+            message: Some(format!("response without {field}")),
+            request_id: None,
+            status: None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -292,20 +305,5 @@ mod tests {
             classify(Service::S3, Some("Weird"), Some(418)),
             ErrorKind::Other
         );
-    }
-}
-
-impl AwsError {
-    /// AWS answered without a field its API promises.
-    pub fn missing_field(service: Service, operation: &'static str, field: &str) -> Self {
-        AwsError {
-            service,
-            operation,
-            kind: ErrorKind::Other,
-            code: None,
-            message: Some(format!("response without {field}")),
-            request_id: None,
-            status: None,
-        }
     }
 }

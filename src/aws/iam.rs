@@ -73,8 +73,26 @@ impl AwsAccount {
             .send()
             .await
             .map_err(err("CreatePolicy"))?;
+        let mut policy = out
+            .policy
+            .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreatePolicy", "Policy"))?;
+        // Some IAM implementations leave the description out of the answer; it is the one just set.
+        if policy.description.is_none() {
+            policy.description = Some(description.to_owned());
+        }
+        Ok(policy)
+    }
+
+    pub async fn get_policy(&self, arn: &str) -> Result<Policy, AwsError> {
+        let out = self
+            .iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(err("GetPolicy"))?;
         out.policy
-            .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreatePolicy", "Policy"))
+            .ok_or_else(|| AwsError::missing_field(Service::Iam, "GetPolicy", "Policy"))
     }
 
     pub async fn delete_policy(&self, arn: &str) -> Result<(), AwsError> {

@@ -58,7 +58,10 @@ impl Intercept for ObserveCalls {
     ) -> Result<(), BoxError> {
         let elapsed = cfg.load::<Started>().map(|s| s.0.elapsed());
         let (service, operation) = match cfg.load::<Metadata>() {
-            Some(m) => (m.service().to_ascii_lowercase(), m.name().to_owned()),
+            Some(m) => (
+                m.service().to_ascii_lowercase().replace(' ', ""),
+                m.name().to_owned(),
+            ),
             None => ("unknown".to_owned(), "unknown".to_owned()),
         };
         let ok = matches!(context.output_or_error(), Some(Ok(_)));

@@ -129,6 +129,9 @@ impl From<OpError> for ApiError {
             OpError::AlreadyExists { what, .. } => {
                 ApiError::new(StatusCode::CONFLICT, resource_code(what, true), detail)
             }
+            OpError::Forbidden { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "AwsAccessDenied", detail)
+            }
             OpError::NotEmpty(_) => ApiError::new(StatusCode::CONFLICT, "BucketNotEmpty", detail),
             OpError::Invalid(_) => ApiError::bad_request("InvalidRequest", detail),
             OpError::Aws(e) => e.into(),

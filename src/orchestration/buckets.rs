@@ -365,7 +365,12 @@ impl BucketIam {
         }));
         let policy_reads = join_all(groups.iter().map(|g| async move {
             let arn = aws.policy_arn(g.policy.as_str()).await?;
-            let entities = found(aws.list_entities_for_policy(&arn).await)?;
+            // GetPolicy says whether it exists (moto lists no entities for a missing policy instead of failing).
+            let (policy, entities) =
+                tokio::join!(async { found(aws.get_policy(&arn).await) }, async {
+                    found(aws.list_entities_for_policy(&arn).await)
+                });
+            let entities = policy?.and(entities?);
             Ok::<_, crate::aws::AwsError>((g.policy.as_str().to_owned(), arn, entities))
         }));
         let (group_reads, policy_reads) = tokio::join!(group_reads, policy_reads);
@@ -396,7 +401,16 @@ impl BucketIam {
     }
 
     /// Removes the bucket's users (or only their memberships, when they belong elsewhere too), groups and
-    /// policies, in the order IAM requires: links, then users and groups, then policies.
+    /// policies, in the order IAM requires, in six sequential round trips at most (counting the read before):
+    ///
+    /// 1. each member's keys, groups and policies are read ∥ every attachment of the bucket's groups and of its
+    ///    policies is detached;
+    /// 2. each member is unlinked (keys deleted, memberships removed) ∥ the detached policies are deleted;
+    /// 3. each exclusive member is deleted;
+    /// 4. the groups are deleted (the bucket goes after, in the caller).
+    ///
+    /// A member that could not be deleted is put back into the groups it left, so that a repeated delete
+    /// finds it again through them.
     pub(crate) async fn tear_down(
         &self,
         ctx: &Ctx,
@@ -412,13 +426,6 @@ impl BucketIam {
             .map(String::as_str)
             .collect();
 
-        // Links: each user's keys, memberships and our policies on it ∥ every policy attachment of our groups
-        // and of our policies elsewhere.
-        let user_links = join_all(
-            users
-                .iter()
-                .map(|user| unlink_user(ctx, user, &our_groups, &our_policies)),
-        );
         let mut detach: BTreeSet<(Attached, String, String)> = BTreeSet::new();
         for (group, arns) in &self.group_policies {
             for arn in arns {
@@ -426,66 +433,71 @@ impl BucketIam {
             }
         }
         for (_, arn, entities) in &self.policies {
-            for g in &entities.groups {
-                detach.insert((Attached::Group, g.clone(), arn.clone()));
-            }
-            for u in &entities.users {
-                detach.insert((Attached::User, u.clone(), arn.clone()));
-            }
-            for r in &entities.roles {
-                detach.insert((Attached::Role, r.clone(), arn.clone()));
-            }
-        }
-        let detaches = join_all(detach.iter().map(|(kind, name, arn)| async move {
-            gone(match kind {
-                Attached::Group => aws.detach_group_policy(name, arn).await,
-                Attached::User => aws.detach_user_policy(name, arn).await,
-                Attached::Role => aws.detach_role_policy(name, arn).await,
-            })
-        }));
-        let (user_links, detaches) = tokio::join!(user_links, detaches);
-        let mut deletable_users = Vec::new();
-        let mut touched_users = Vec::new();
-        for r in user_links {
-            let (user, delete) = r?;
-            touched_users.push(user.to_owned());
-            if delete {
-                deletable_users.push(user);
-            }
-        }
-        for r in detaches {
-            r?;
-        }
-
-        // Entities: users and groups, then the policies.
-        let group_names: Vec<&String> = self.members.keys().collect();
-        let (u, g) = tokio::join!(
-            join_all(
-                deletable_users
+            detach.extend(
+                entities
+                    .groups
                     .iter()
-                    .map(|u| async move { gone(aws.delete_user(u).await) })
-            ),
-            join_all(
-                group_names
+                    .map(|g| (Attached::Group, g.clone(), arn.clone())),
+            );
+            detach.extend(
+                entities
+                    .users
                     .iter()
-                    .map(|g| async move { gone(aws.delete_group(g).await) })
-            ),
-        );
-        for r in u.into_iter().chain(g) {
-            r?;
+                    .map(|u| (Attached::User, u.clone(), arn.clone())),
+            );
+            detach.extend(
+                entities
+                    .roles
+                    .iter()
+                    .map(|r| (Attached::Role, r.clone(), arn.clone())),
+            );
         }
-        let p = join_all(
-            self.policies
+        let policies = async {
+            let detached = join_all(detach.iter().map(|(kind, name, arn)| async move {
+                gone(match kind {
+                    Attached::Group => aws.detach_group_policy(name, arn).await,
+                    Attached::User => aws.detach_user_policy(name, arn).await,
+                    Attached::Role => aws.detach_role_policy(name, arn).await,
+                })
+            }))
+            .await;
+            detached.into_iter().collect::<Result<Vec<()>, _>>()?;
+            let deleted = join_all(
+                self.policies
+                    .iter()
+                    .map(|(_, arn, _)| async move { gone(aws.delete_policy(arn).await) }),
+            )
+            .await;
+            deleted
+                .into_iter()
+                .collect::<Result<Vec<()>, _>>()
+                .map(|_| ())
+        };
+        let members = join_all(
+            users
                 .iter()
-                .map(|(_, arn, _)| async move { gone(aws.delete_policy(arn).await) }),
+                .map(|user| release_user(ctx, user, &our_groups, &our_policies)),
+        );
+        let (members, policies) = tokio::join!(members, policies);
+        let mut released = Vec::new();
+        for r in members {
+            released.push(r?.to_owned());
+        }
+        policies?;
+
+        let group_names: Vec<&String> = self.members.keys().collect();
+        let deleted = join_all(
+            group_names
+                .iter()
+                .map(|g| async move { gone(aws.delete_group(g).await) }),
         )
         .await;
-        for r in p {
+        for r in deleted {
             r?;
         }
         Ok(DeletedBucket {
             bucket: String::new(),
-            users: touched_users,
+            users: released,
             policies: self
                 .policies
                 .iter()
@@ -503,15 +515,15 @@ enum Attached {
     Role,
 }
 
-/// Unlinks a member user from the bucket: when the user belongs only to this bucket, deletes its keys and
-/// memberships and detaches its policies so it can be deleted (returns true); when it also belongs to
-/// something else, only removes it from the bucket's groups and detaches the bucket's policies (false).
-async fn unlink_user<'a>(
+/// Takes a member user out of the bucket. A user that belongs only to this bucket (no other group, no other
+/// policy) is deleted with its keys; one that also belongs elsewhere only leaves the bucket's groups. If a step
+/// fails, the user is put back into the groups it left, so a repeated delete finds it again.
+async fn release_user<'a>(
     ctx: &Ctx,
     user: &'a str,
     our_groups: &BTreeSet<&str>,
     our_policies: &BTreeSet<&str>,
-) -> Result<(&'a str, bool), OpError> {
+) -> Result<&'a str, OpError> {
     let aws = &ctx.aws;
     let (keys, groups, policies) = tokio::join!(
         aws.list_access_keys(user),
@@ -521,35 +533,61 @@ async fn unlink_user<'a>(
     let (keys, groups, policies) = match (keys, groups, policies) {
         (Ok(k), Ok(g), Ok(p)) => (k, g, p),
         // Deleted by someone else in the meantime: nothing left to do for it.
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) if e.is_not_found() => {
-            return Ok((user, false))
-        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) if e.is_not_found() => return Ok(user),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(e.into()),
     };
-    let exclusive = groups.iter().all(|g| our_groups.contains(g.group_name()))
-        && policies
-            .iter()
-            .all(|p| p.policy_name().is_some_and(|n| our_policies.contains(n)));
-    let leave = groups
+    let ours = |p: &aws_sdk_iam::types::AttachedPolicy| {
+        p.policy_name().is_some_and(|n| our_policies.contains(n))
+    };
+    let exclusive =
+        groups.iter().all(|g| our_groups.contains(g.group_name())) && policies.iter().all(ours);
+    let leave: Vec<&str> = groups
         .iter()
         .map(|g| g.group_name())
         .filter(|g| our_groups.contains(g))
-        .map(|g| async move { gone(aws.remove_user_from_group(user, g).await) });
-    let detach = policies
-        .iter()
-        .filter(|p| p.policy_name().is_some_and(|n| our_policies.contains(n)))
-        .filter_map(|p| p.policy_arn())
-        .map(|arn| async move { gone(aws.detach_user_policy(user, arn).await) });
-    let key_ids: Vec<&str> = match exclusive {
-        true => keys.iter().filter_map(|k| k.access_key_id()).collect(),
-        false => Vec::new(),
-    };
-    let delete_keys = key_ids
-        .iter()
-        .map(|id| async move { gone(aws.delete_access_key(user, id).await) });
-    let (a, b, c) = tokio::join!(join_all(leave), join_all(detach), join_all(delete_keys));
-    for r in a.into_iter().chain(b).chain(c) {
-        r?;
+        .collect();
+
+    let left = join_all(
+        leave
+            .iter()
+            .map(|g| async move { gone(aws.remove_user_from_group(user, g).await) }),
+    );
+    let detached = join_all(
+        policies
+            .iter()
+            .filter(|p| ours(p))
+            .filter_map(|p| p.policy_arn())
+            .map(|arn| async move { gone(aws.detach_user_policy(user, arn).await) }),
+    );
+    let keys_deleted = join_all(
+        keys.iter()
+            .filter(|_| exclusive)
+            .filter_map(|k| k.access_key_id())
+            .map(|id| async move { gone(aws.delete_access_key(user, id).await) }),
+    );
+    let (left, detached, keys_deleted) = tokio::join!(left, detached, keys_deleted);
+    let mut outcome = detached
+        .into_iter()
+        .chain(keys_deleted)
+        .collect::<Result<Vec<()>, _>>()
+        .map(|_| ());
+    let mut rejoin = Vec::new();
+    for (group, r) in leave.iter().zip(left) {
+        match r {
+            Ok(()) => rejoin.push(*group),
+            Err(e) => outcome = outcome.and(Err(e)),
+        }
     }
-    Ok((user, exclusive))
+    if outcome.is_ok() && exclusive {
+        outcome = gone(aws.delete_user(user).await);
+    }
+    if let Err(e) = outcome {
+        for group in rejoin {
+            if let Err(again) = aws.add_user_to_group(user, group).await {
+                tracing::error!(error = %again, user, group, "could not put a user back into its group");
+            }
+        }
+        return Err(e.into());
+    }
+    Ok(user)
 }

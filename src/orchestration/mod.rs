@@ -47,6 +47,8 @@ pub enum OpError {
     NotFound { what: Resource, name: String },
     #[error("{} {name} already exists", what.as_str())]
     AlreadyExists { what: Resource, name: String },
+    #[error("the service's AWS credentials cannot access {} {name}", what.as_str())]
+    Forbidden { what: Resource, name: String },
     #[error("bucket {0} is not empty")]
     NotEmpty(String),
     #[error("{0}")]

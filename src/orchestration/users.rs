@@ -50,8 +50,16 @@ pub struct DeletedUser {
     pub groups: Vec<String>,
 }
 
-fn bucket_missing(bucket: &BucketName) -> OpError {
-    OpError::not_found(Resource::Bucket, bucket.as_str())
+/// A bucket that users can be managed for: one that exists and that the service can reach.
+fn usable(state: BucketState, bucket: &BucketName) -> Result<(), OpError> {
+    match state {
+        BucketState::Reachable => Ok(()),
+        BucketState::Missing => Err(OpError::not_found(Resource::Bucket, bucket.as_str())),
+        BucketState::Forbidden => Err(OpError::Forbidden {
+            what: Resource::Bucket,
+            name: bucket.to_string(),
+        }),
+    }
 }
 
 fn user_missing(user: &UserName) -> OpError {
@@ -92,9 +100,7 @@ async fn create_steps(
         true => OpError::exists(Resource::User, user_name),
         false => OpError::from(e),
     })?;
-    if state? == BucketState::Missing {
-        return Err(bucket_missing(&req.bucket));
-    }
+    usable(state?, &req.bucket)?;
 
     // 2. The first key ∥ each group joined (created first when missing).
     let key = async {
@@ -147,6 +153,16 @@ pub(crate) async fn ensure_group(
         ctx.create_group_policy(g, bucket),
         aws.create_group(&g.group)
     );
+    // Record what was made before looking at any error, so a failure of one leaves nothing of the other.
+    let policy = match policy {
+        Ok(p) => {
+            let arn = p.arn().unwrap_or_default().to_owned();
+            journal.record(Undo::DeletePolicy { arn: arn.clone() });
+            Ok((Some(arn), true))
+        }
+        Err(OpError::AlreadyExists { .. }) => Ok((None, false)),
+        Err(e) => Err(e),
+    };
     let made_group = match journal.created(
         group,
         Undo::DeleteGroup {
@@ -157,14 +173,9 @@ pub(crate) async fn ensure_group(
         Err(e) if e.is_already_exists() => false,
         Err(e) => return Err(e.into()),
     };
-    let (arn, made_policy) = match policy {
-        Ok(p) => {
-            let arn = p.arn().unwrap_or_default().to_owned();
-            journal.record(Undo::DeletePolicy { arn: arn.clone() });
-            (arn, true)
-        }
-        Err(OpError::AlreadyExists { .. }) => (aws.policy_arn(g.policy.as_str()).await?, false),
-        Err(e) => return Err(e),
+    let (arn, made_policy) = match policy? {
+        (Some(arn), made) => (arn, made),
+        (None, made) => (aws.policy_arn(g.policy.as_str()).await?, made),
     };
     // Attaching is idempotent, so both racing requests may do it.
     let attached = retry_not_visible(|| aws.attach_group_policy(g.group.as_str(), &arn)).await;
@@ -197,9 +208,7 @@ pub async fn list(
                 .map(|g| async move { found(aws.get_group(&g.group).await) })
         )
     );
-    if state? == BucketState::Missing {
-        return Err(bucket_missing(bucket));
-    }
+    usable(state?, bucket)?;
     let mut users: BTreeMap<String, User> = BTreeMap::new();
     for m in members {
         if let Some((_, members)) = m? {

@@ -1,0 +1,303 @@
+//! Fault injection for AWS SDK clients, as an interceptor.
+//!
+//! Push one [`Faults`] (cheaply cloneable, shared state) onto every service
+//! client. It records every operation as `"service:Operation"` and, when a
+//! rule matches an attempt, redirects that attempt's HTTP request away from
+//! moto to a local fault server (or to a closed port), so the call never
+//! reaches moto and no resource is created there.
+//!
+//! Rules apply per *attempt* (`modify_before_transmit` runs once per attempt):
+//! `fail_once` with a retryable fault (e.g. a 500) fails the first attempt
+//! and lets the SDK's retry reach moto; `fail_always` fails every attempt.
+//! [`Faults::calls`] records once per *operation*, however often it is retried.
+//! The standard retry strategy retries 5xx, connection errors and
+//! throttling codes (`Throttling`, `SlowDown`, `LimitExceededException`, ...
+//! even with a 4xx): use `fail_always` to make those reach the caller.
+
+// Not every test binary uses the whole API.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+
+/// What an intercepted attempt runs into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The service answers `status` with an error body carrying `code`, in the
+    /// service's wire protocol, so `ProvideErrorMetadata::code()` is `code`.
+    /// HEAD responses have no body: S3 `HeadBucket`/`HeadObject` then report
+    /// code `NotFound` for a 404 and no code otherwise (the status is kept).
+    Service { status: u16, code: &'static str },
+    /// The connection is accepted and never answered (for timeout tests).
+    Hang,
+    /// The connection is refused (nothing listens on the port).
+    Refuse,
+}
+
+/// Shared fault rules and call log; clones share state.
+#[derive(Clone, Default, Debug)]
+pub struct Faults(Arc<Inner>);
+
+#[derive(Default, Debug)]
+struct Inner {
+    state: Mutex<State>,
+}
+
+#[derive(Default, Debug)]
+struct State {
+    /// Checked in insertion order; the first match wins.
+    rules: VecDeque<Rule>,
+    calls: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Rule {
+    op: String,
+    fault: Fault,
+    once: bool,
+}
+
+impl Faults {
+    /// Fails the next attempt of `op` (e.g. `"s3:CreateBucket"`) with `fault`.
+    pub fn fail_once(&self, op: &str, fault: Fault) {
+        self.add(op, fault, true);
+    }
+
+    /// Fails every attempt of `op` with `fault` until [`Faults::clear`].
+    pub fn fail_always(&self, op: &str, fault: Fault) {
+        self.add(op, fault, false);
+    }
+
+    /// Drops all rules (the call log is kept).
+    pub fn clear(&self) {
+        self.state().rules.clear();
+    }
+
+    /// Every operation attempted through a client carrying this interceptor,
+    /// in order, as `"service:Operation"`, once per operation (not per retry).
+    pub fn calls(&self) -> Vec<String> {
+        self.state().calls.clone()
+    }
+
+    pub fn clear_calls(&self) {
+        self.state().calls.clear();
+    }
+
+    /// How many times `op` appears in [`Faults::calls`].
+    pub fn count(&self, op: &str) -> usize {
+        self.state().calls.iter().filter(|c| *c == op).count()
+    }
+
+    fn add(&self, op: &str, fault: Fault, once: bool) {
+        assert!(
+            op.contains(':'),
+            "operation must look like \"s3:CreateBucket\", got {op:?}"
+        );
+        self.state().rules.push_back(Rule {
+            op: op.to_owned(),
+            fault,
+            once,
+        });
+    }
+
+    /// Returns the fault for this attempt of `op`, consuming a `fail_once` rule.
+    fn take(&self, op: &str) -> Option<Fault> {
+        let mut state = self.state();
+        let i = state.rules.iter().position(|r| r.op == op)?;
+        let fault = state.rules[i].fault;
+        if state.rules[i].once {
+            state.rules.remove(i);
+        }
+        Some(fault)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panicking test must not poison the rules for the others.
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// `("s3", "CreateBucket")` from the operation's [`Metadata`].
+///
+/// `Metadata::service()` is the model's sdkId ("S3", "IAM", "STS", and for
+/// the other SDKs "CloudFront", "Route 53", "ACM"); it is lower-cased with
+/// spaces and dashes removed to give the ids used in rules.
+fn operation(cfg: &ConfigBag) -> (String, String) {
+    match cfg.load::<Metadata>() {
+        Some(m) => {
+            let service = m
+                .service()
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .flat_map(char::to_lowercase)
+                .collect();
+            (service, m.name().to_owned())
+        }
+        None => ("unknown".into(), "Unknown".into()),
+    }
+}
+
+impl Intercept for Faults {
+    fn name(&self) -> &'static str {
+        "Faults"
+    }
+
+    // Not `read_before_execution`: for client-level interceptors it runs
+    // before the operation's runtime plugin has stored `Metadata` in the bag.
+    // `read_before_serialization` is the first hook that runs exactly once
+    // per operation with `Metadata` available.
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, name) = operation(cfg);
+        self.state().calls.push(format!("{service}:{name}"));
+        Ok(())
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, name) = operation(cfg);
+        let Some(fault) = self.take(&format!("{service}:{name}")) else {
+            return Ok(());
+        };
+        // The request is already signed; the fault server ignores signatures.
+        let uri = match fault {
+            Fault::Service { status, code } => {
+                format!(
+                    "http://{}/__fault/error/{service}/{status}/{code}",
+                    fault_server()
+                )
+            }
+            Fault::Hang => format!("http://{}/__fault/hang", fault_server()),
+            Fault::Refuse => format!("http://127.0.0.1:{}/__fault/refused", refused_port()),
+        };
+        context.request_mut().set_uri(uri)?;
+        Ok(())
+    }
+}
+
+/// Address of the fault server, started once per process on its own thread
+/// and tokio runtime (tests' runtimes come and go with each test).
+fn fault_server() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind fault server");
+        let addr = listener.local_addr().expect("fault server address");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking fault listener");
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("fault-server".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("fault server runtime");
+                rt.block_on(async move {
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).expect("tokio fault listener");
+                    let app = Router::new()
+                        .route("/__fault/hang", any(hang))
+                        .route("/__fault/error/{service}/{status}/{code}", any(error));
+                    let _ = tx.send(());
+                    axum::serve(listener, app).await.expect("fault server");
+                });
+            })
+            .expect("spawn fault-server thread");
+        rx.recv().expect("fault server failed to start");
+        addr
+    })
+}
+
+/// A loopback port that refuses connections: a TCP socket bound to it but
+/// never listening. Holding the socket (leaked on purpose) keeps the port from
+/// being reused by anyone else for the life of the process.
+fn refused_port() -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *PORT.get_or_init(|| {
+        // SAFETY: plain socket syscalls on a descriptor created and owned here.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let rc = libc::bind(fd, (&raw const addr).cast(), len);
+            assert!(rc == 0, "bind: {}", std::io::Error::last_os_error());
+            let mut len = len;
+            let rc = libc::getsockname(fd, (&raw mut addr).cast(), &mut len);
+            assert!(rc == 0, "getsockname: {}", std::io::Error::last_os_error());
+            u16::from_be(addr.sin_port)
+        }
+    })
+}
+
+async fn hang(body: Body) -> StatusCode {
+    // Read the request so the client is left waiting for the response only.
+    let _ = axum::body::to_bytes(body, usize::MAX).await;
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    StatusCode::GATEWAY_TIMEOUT
+}
+
+async fn error(Path((service, status, code)): Path<(String, u16, String)>, body: Body) -> Response {
+    // Drain the request body: answering before the upload finished can make
+    // the client fail writing it instead of reading our response.
+    let _ = axum::body::to_bytes(body, usize::MAX).await;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (content_type, body) = match service.as_str() {
+        // restXml without the ErrorResponse wrapper.
+        "s3" => (
+            "application/xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
+                 <Message>injected</Message><RequestId>fault-1</RequestId></Error>"
+            ),
+        ),
+        // awsJson1_1.
+        "acm" => (
+            "application/x-amz-json-1.1",
+            format!("{{\"__type\":\"{code}\",\"message\":\"injected\"}}"),
+        ),
+        // awsQuery (iam, sts) and wrapped restXml (cloudfront, route53) share
+        // this shape.
+        _ => (
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+                 <Message>injected</Message></Error><RequestId>fault-1</RequestId></ErrorResponse>"
+            ),
+        ),
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert("x-amz-request-id", HeaderValue::from_static("fault-1"));
+    headers.insert("x-amzn-requestid", HeaderValue::from_static("fault-1"));
+    response
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the service against moto's AWS emulator, started by the harness.
+
+mod buckets;
+mod faults;
+mod helpers;
+mod moto;
+mod rollback;
+mod service;
+mod users;

@@ -1,0 +1,317 @@
+//! Failure injection: every AWS call of bucket create and user create fails once, and nothing the request
+//! created is left behind; deletes that fail half-way finish when repeated.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::faults::Fault;
+use crate::helpers::{unique, TestApp};
+
+const DENIED: Fault = Fault::Service {
+    status: 403,
+    code: "AccessDenied",
+};
+
+/// Every AWS call bucket create makes (with an access-log bucket and a lifecycle).
+const BUCKET_CREATE_CALLS: &[&str] = &[
+    "s3:HeadBucket",
+    "iam:CreatePolicy",
+    "s3:CreateBucket",
+    "iam:CreateGroup",
+    "iam:AttachGroupPolicy",
+    "s3:PutBucketTagging",
+    "s3:PutBucketEncryption",
+    "s3:PutPublicAccessBlock",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketLogging",
+    "s3:PutBucketLifecycleConfiguration",
+];
+
+async fn assert_no_bucket_left(app: &TestApp, bucket: &str) {
+    assert!(
+        !app.aws.bucket_exists(bucket).await,
+        "bucket {bucket} left behind"
+    );
+    assert!(
+        app.aws.policy_names().await.is_empty(),
+        "policies left: {:?}",
+        app.aws.policy_names().await
+    );
+    assert!(
+        app.aws.group_names().await.is_empty(),
+        "groups left: {:?}",
+        app.aws.group_names().await
+    );
+}
+
+#[tokio::test]
+async fn the_test_covers_every_call_of_bucket_create() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("calls");
+    app.post(
+        &app.buckets(""),
+        json!({"BucketInput": {"Bucket": bucket}, "Lifecycle": "deep-archive"}),
+    )
+    .await
+    .assert_status(202);
+    let mut calls = app.faults.calls();
+    calls.sort();
+    calls.dedup();
+    let mut expected: Vec<String> = BUCKET_CREATE_CALLS.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(calls, expected);
+}
+
+#[tokio::test]
+async fn bucket_create_rolls_back_when_any_call_fails() {
+    for op in BUCKET_CREATE_CALLS {
+        let app = TestApp::spawn().await;
+        let bucket = unique("rb");
+        app.faults.fail_once(op, DENIED);
+        let r = app
+            .post(
+                &app.buckets(""),
+                json!({"BucketInput": {"Bucket": bucket}, "Lifecycle": "deep-archive"}),
+            )
+            .await;
+        let problem = r.json();
+        if *op == "s3:HeadBucket" {
+            // 403 on HeadBucket means "someone else's bucket": the name is taken.
+            r.assert_status(409);
+        } else {
+            r.assert_status(403);
+            assert_eq!(r.code(), "AwsAccessDenied", "{op}");
+        }
+        if *op != "iam:CreatePolicy" {
+            assert_eq!(problem["rollback"]["complete"], true, "{op}: {problem}");
+            assert_eq!(problem["rollback"]["leftovers"], json!([]), "{op}");
+        }
+        assert_no_bucket_left(&app, &bucket).await;
+    }
+}
+
+#[tokio::test]
+async fn head_bucket_forbidden_means_the_name_is_taken() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("taken");
+    app.faults.fail_once("s3:HeadBucket", DENIED);
+    let r = app
+        .post(&app.buckets(""), json!({"BucketInput": {"Bucket": bucket}}))
+        .await;
+    r.assert_status(409);
+    assert_eq!(r.code(), "BucketAlreadyExists");
+    assert_eq!(r.json()["rollback"]["complete"], true);
+    assert_no_bucket_left(&app, &bucket).await;
+}
+
+#[tokio::test]
+async fn bucket_create_timeout_is_504_and_rolled_back() {
+    let app = TestApp::spawn_with(|c| c.aws_timeout = Duration::from_millis(1500)).await;
+    let bucket = unique("slow");
+    app.faults.fail_once("s3:PutBucketEncryption", Fault::Hang);
+    let r = app
+        .post(&app.buckets(""), json!({"BucketInput": {"Bucket": bucket}}))
+        .await;
+    r.assert_status(504);
+    assert_eq!(r.code(), "AwsTimeout");
+    assert_eq!(r.json()["rollback"]["complete"], true);
+    assert_no_bucket_left(&app, &bucket).await;
+}
+
+#[tokio::test]
+async fn an_incomplete_rollback_says_what_is_left() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("left");
+    app.faults.fail_once("s3:PutBucketTagging", DENIED);
+    app.faults.fail_always("s3:DeleteBucket", DENIED);
+    let r = app
+        .post(&app.buckets(""), json!({"BucketInput": {"Bucket": bucket}}))
+        .await;
+    r.assert_status(403);
+    let rollback = &r.json()["rollback"];
+    assert_eq!(rollback["complete"], false);
+    assert_eq!(
+        rollback["leftovers"],
+        json!([format!("arn:aws:s3:::{bucket}")])
+    );
+    // Everything else was undone.
+    assert!(app.aws.policy_names().await.is_empty());
+    assert!(app.aws.group_names().await.is_empty());
+    let metrics = app.state.metrics.render();
+    assert!(
+        metrics.contains(r#"rollbacks_total{operation="create_bucket",outcome="incomplete"} 1"#),
+        "{metrics}"
+    );
+}
+
+/// Every AWS call user create makes when it also creates the read-write group.
+const USER_CREATE_CALLS: &[&str] = &[
+    "s3:HeadBucket",
+    "iam:GetGroup",
+    "iam:CreateUser",
+    "iam:CreatePolicy",
+    "iam:CreateGroup",
+    "iam:AttachGroupPolicy",
+    "iam:AddUserToGroup",
+    "iam:CreateAccessKey",
+];
+
+async fn user_fixture() -> (TestApp, String, Vec<String>, Vec<String>) {
+    let app = TestApp::spawn().await;
+    let bucket = unique("urb");
+    app.create_bucket(&bucket).await;
+    let groups = app.aws.group_names().await;
+    let policies = app.aws.policy_names().await;
+    app.faults.clear_calls();
+    (app, bucket, groups, policies)
+}
+
+#[tokio::test]
+async fn the_test_covers_every_call_of_user_create() {
+    let (app, bucket, _, _) = user_fixture().await;
+    app.create_user(&bucket, &unique("u"), Some(&["BktAdmGrp", "BktRWGrp"]))
+        .await;
+    let mut calls = app.faults.calls();
+    calls.sort();
+    calls.dedup();
+    let mut expected: Vec<String> = USER_CREATE_CALLS.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(calls, expected);
+}
+
+#[tokio::test]
+async fn user_create_rolls_back_when_any_call_fails() {
+    for op in USER_CREATE_CALLS {
+        let (app, bucket, groups, policies) = user_fixture().await;
+        let user = unique("ru");
+        app.faults.fail_once(op, DENIED);
+        let r = app
+            .post(
+                &app.buckets(&format!("/{bucket}/users")),
+                json!({"User": {"UserName": user}, "Groups": ["BktAdmGrp", "BktRWGrp"]}),
+            )
+            .await;
+        r.assert_status(403);
+        if *op != "iam:CreateUser" {
+            assert_eq!(r.json()["rollback"]["complete"], true, "{op}: {}", r.text());
+        }
+        assert!(!app.aws.user_exists(&user).await, "{op}: user left behind");
+        assert_eq!(app.aws.group_names().await, groups, "{op}: groups differ");
+        assert_eq!(
+            app.aws.policy_names().await,
+            policies,
+            "{op}: policies differ"
+        );
+        // The bucket's admin group is intact.
+        let admin = format!("{bucket}-BktAdmGrp");
+        assert_eq!(
+            app.aws.group_policies(&admin).await,
+            vec![app.policy_arn(&format!("{bucket}-BktAdmPlc"))],
+            "{op}"
+        );
+        let members = app
+            .aws
+            .iam
+            .get_group()
+            .group_name(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert!(members.users().is_empty(), "{op}");
+    }
+}
+
+#[tokio::test]
+async fn a_bucket_delete_that_fails_half_way_finishes_when_repeated() {
+    for op in [
+        "iam:DeleteAccessKey",
+        "iam:RemoveUserFromGroup",
+        "iam:DeleteUser",
+        "iam:DeleteGroup",
+        "iam:DeletePolicy",
+        "iam:DetachGroupPolicy",
+        "s3:DeleteBucket",
+    ] {
+        let app = TestApp::spawn().await;
+        let bucket = unique("half");
+        app.create_bucket(&bucket).await;
+        let (a, b) = (unique("a"), unique("b"));
+        app.create_user(&bucket, &a, None).await;
+        app.create_user(&bucket, &b, Some(&["BktRWGrp"])).await;
+
+        app.faults.fail_once(op, DENIED);
+        let r = app.delete(&app.buckets(&format!("/{bucket}"))).await;
+        r.assert_status(403);
+
+        let r = app.delete(&app.buckets(&format!("/{bucket}"))).await;
+        r.assert_status(200);
+        assert!(!app.aws.bucket_exists(&bucket).await, "{op}");
+        assert!(
+            !app.aws.user_exists(&a).await && !app.aws.user_exists(&b).await,
+            "{op}"
+        );
+        assert!(app.aws.group_names().await.is_empty(), "{op}");
+        assert!(app.aws.policy_names().await.is_empty(), "{op}");
+        app.delete(&app.buckets(&format!("/{bucket}")))
+            .await
+            .assert_status(404);
+    }
+}
+
+#[tokio::test]
+async fn aws_errors_map_to_statuses() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            Fault::Service {
+                status: 400,
+                code: "Throttling",
+            },
+            429,
+            "Throttled",
+        ),
+        (
+            Fault::Service {
+                status: 500,
+                code: "InternalError",
+            },
+            503,
+            "AwsUnavailable",
+        ),
+        (Fault::Refuse, 503, "AwsUnavailable"),
+        (
+            Fault::Service {
+                status: 400,
+                code: "SomethingNew",
+            },
+            500,
+            "InternalError",
+        ),
+        (
+            Fault::Service {
+                status: 400,
+                code: "InvalidArgument",
+            },
+            400,
+            "AwsInvalidRequest",
+        ),
+    ];
+    for (fault, status, code) in cases {
+        app.faults.fail_always("s3:ListBuckets", fault);
+        let r = app.get(&app.buckets("")).await;
+        r.assert_status(status);
+        assert_eq!(r.code(), code);
+        if status == 429 {
+            assert_eq!(r.headers["retry-after"], "1");
+        }
+        if status >= 500 {
+            let detail = r.json()["detail"].as_str().unwrap().to_owned();
+            assert!(
+                !detail.contains("127.0.0.1") && !detail.contains("injected"),
+                "5xx details leak: {detail}"
+            );
+        }
+        app.faults.clear();
+    }
+}

@@ -1,0 +1,226 @@
+//! Service routes and the HTTP rules every route shares: auth, errors, limits, request ids.
+
+use axum::http::Method;
+use serde_json::json;
+
+use crate::helpers::{known_secrets, log_text, unique, TestApp, TOKEN};
+
+#[tokio::test]
+async fn ping_version_and_metrics_need_no_token() {
+    let app = TestApp::spawn().await;
+    let ping = app.raw(Method::GET, "/v1/s3/ping", None, vec![]).await;
+    ping.assert_status(200);
+    assert_eq!(ping.text(), "pong");
+    assert!(ping.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+
+    let version = app.raw(Method::GET, "/v1/s3/version", None, vec![]).await;
+    version.assert_status(200);
+    let v = version.json();
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    assert!(v["githash"].as_str().is_some_and(|h| !h.is_empty()));
+    let stamp = v["buildstamp"].as_str().unwrap();
+    assert!(
+        stamp == "unknown" || (stamp.ends_with('Z') && stamp.contains('T')),
+        "{stamp}"
+    );
+
+    let metrics = app.raw(Method::GET, "/v1/s3/metrics", None, vec![]).await;
+    metrics.assert_status(200);
+    assert!(
+        metrics.text().contains("http_requests_total"),
+        "{}",
+        metrics.text()
+    );
+}
+
+#[tokio::test]
+async fn metrics_use_route_templates_and_count_aws_calls() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("metrics");
+    app.create_bucket(&bucket).await;
+    app.get(&app.buckets(&format!("/{bucket}")))
+        .await
+        .assert_status(200);
+    let text = app
+        .raw(Method::GET, "/v1/s3/metrics", None, vec![])
+        .await
+        .text();
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/v1/s3/{account}/buckets/{bucket}",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(!text.contains(&bucket), "raw paths must not become labels");
+    assert!(
+        text.contains(r#"aws_requests_total{account="test",operation="CreateBucket",outcome="ok",service="s3"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("aws_request_duration_seconds_bucket"));
+    assert!(text.contains("s3_api_build_info"));
+    assert!(text.contains("process_resident_memory_bytes"));
+}
+
+#[tokio::test]
+async fn metrics_can_require_the_token() {
+    let app = TestApp::spawn_with(|c| c.metrics_require_token = true).await;
+    app.raw(Method::GET, "/v1/s3/metrics", None, vec![])
+        .await
+        .assert_status(403);
+    app.raw(Method::GET, "/v1/s3/metrics", Some(TOKEN), vec![])
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn token_is_required_and_checked_before_routing() {
+    let app = TestApp::spawn().await;
+    for (token, path) in [
+        (None, "/v1/s3/test/buckets"),
+        (Some("wrong"), "/v1/s3/test/buckets"),
+        (Some(""), "/v1/s3/test/buckets"),
+        (None, "/v1/s3/no/such/route"),
+    ] {
+        let r = app.raw(Method::GET, path, token, vec![]).await;
+        r.assert_status(403);
+        assert_eq!(r.code(), "InvalidToken");
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+    assert!(
+        app.faults.calls().is_empty(),
+        "no AWS call without a valid token"
+    );
+}
+
+#[tokio::test]
+async fn a_bcrypt_hash_of_the_token_is_accepted() {
+    let app = TestApp::spawn().await;
+    let hash = bcrypt::hash(TOKEN, 4).unwrap();
+    app.raw(Method::GET, "/v1/s3/test/buckets", Some(&hash), vec![])
+        .await
+        .assert_status(200);
+    app.raw(Method::GET, "/v1/s3/test/buckets", Some(&hash), vec![])
+        .await
+        .assert_status(200);
+    let other = bcrypt::hash("not-the-token", 4).unwrap();
+    app.raw(Method::GET, "/v1/s3/test/buckets", Some(&other), vec![])
+        .await
+        .assert_status(403);
+    let costly = hash.replacen("$04$", "$31$", 1);
+    app.raw(Method::GET, "/v1/s3/test/buckets", Some(&costly), vec![])
+        .await
+        .assert_status(403);
+}
+
+#[tokio::test]
+async fn unknown_routes_methods_and_accounts() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/v1/s3/test/nothing").await;
+    r.assert_status(404);
+    assert_eq!(r.code(), "NotFound");
+    app.get("/v1/s3/test/buckets/").await.assert_status(404);
+
+    let r = app
+        .request(Method::PATCH, "/v1/s3/test/buckets", None)
+        .await;
+    r.assert_status(405);
+    assert_eq!(r.code(), "MethodNotAllowed");
+    let allow = r.headers["allow"].to_str().unwrap();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+
+    let r = app.get("/v1/s3/nosuchaccount/buckets").await;
+    r.assert_status(404);
+    assert_eq!(r.code(), "AccountNotFound");
+    assert_eq!(r.json()["detail"], "account nosuchaccount not found");
+    assert!(
+        app.faults.calls().is_empty(),
+        "an unknown account costs no AWS call"
+    );
+}
+
+#[tokio::test]
+async fn problem_documents_carry_the_request_id() {
+    let app = TestApp::spawn().await;
+    let req = axum::http::Request::builder()
+        .uri("/v1/s3/test/nothing")
+        .header("X-Auth-Token", TOKEN)
+        .header("X-Request-Id", "caller-id-123")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "caller-id-123");
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["requestId"], "caller-id-123");
+    assert_eq!(problem["status"], 404);
+    assert_eq!(problem["type"], "about:blank");
+
+    let fresh = app.get("/v1/s3/ping").await;
+    assert!(!fresh.headers["x-request-id"].is_empty());
+}
+
+#[tokio::test]
+async fn bodies_over_64_kib_are_refused() {
+    let app = TestApp::spawn().await;
+    let tags: Vec<_> = (0..2000)
+        .map(|i| json!({"Key": format!("k{i}"), "Value": "v".repeat(30)}))
+        .collect();
+    let body = json!({"Tags": tags, "BucketInput": {"Bucket": unique("big")}});
+    let r = app.post(&app.buckets(""), body).await;
+    r.assert_status(413);
+    assert_eq!(r.code(), "PayloadTooLarge");
+    assert!(app.faults.calls().is_empty());
+}
+
+/// Runs a scenario that handles every kind of secret, then reads everything the service logged in this test
+/// run (every test's service logs into the same buffer) for any secret any test has seen.
+#[tokio::test]
+async fn no_secret_reaches_the_logs() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("secrets");
+    app.create_bucket(&bucket).await;
+    app.create_user(&bucket, &unique("u"), None).await;
+    let user = unique("u");
+    app.create_user(&bucket, &user, None).await;
+    app.request(
+        Method::PUT,
+        &app.buckets(&format!("/{bucket}/users/{user}")),
+        None,
+    )
+    .await
+    .assert_status(200);
+    app.raw(
+        Method::GET,
+        "/v1/s3/test/buckets",
+        Some("wrong-token"),
+        vec![],
+    )
+    .await
+    .assert_status(403);
+    app.faults.fail_once(
+        "iam:CreateAccessKey",
+        crate::faults::Fault::Service {
+            status: 403,
+            code: "AccessDenied",
+        },
+    );
+    app.post(
+        &app.buckets(&format!("/{bucket}/users")),
+        json!({"User": {"UserName": unique("u")}}),
+    )
+    .await
+    .assert_status(403);
+
+    let logs = log_text();
+    assert!(logs.contains("request served"), "the log capture works");
+    assert!(logs.contains("aws call"), "AWS calls are logged at debug");
+    for secret in known_secrets() {
+        assert!(!logs.contains(&secret), "a secret reached the logs");
+    }
+}
