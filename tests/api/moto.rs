@@ -5,10 +5,9 @@
 //! is used: every `#[tokio::test]` has its own runtime, so nothing here may
 //! depend on one.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,9 +15,6 @@ use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const MOTO_REQUIREMENT: &str = "moto[s3,iam,cloudfront,route53,acm,sts]==5.2.5";
-/// Written into the virtualenv once the install succeeded; bump it with the version.
-const MARKER: &str = ".installed-moto-5.2.5";
 /// How long moto may take from spawn to answering `GET /moto-api/`.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -67,60 +63,14 @@ fn start() -> String {
     format!("http://{addr}")
 }
 
-/// Creates the virtualenv and installs moto unless the marker says it's done.
-/// An exclusive `flock` on `<venv>.lock` keeps concurrent test processes from
-/// installing into the same directory at once.
+/// Creates the virtualenv and installs the pinned moto unless it is there already, with the script the local
+/// run uses too (`scripts/moto-venv`, which also keeps concurrent installs apart).
 fn ensure_installed(venv: &Path) {
-    let marker = venv.join(MARKER);
-    if marker.exists() {
-        return;
-    }
-    let mut lock_path = venv.as_os_str().to_owned();
-    lock_path.push(".lock");
-    if let Some(parent) = venv.parent() {
-        // Best effort: a failure surfaces below when opening the lock file.
-        let _ = fs::create_dir_all(parent);
-    }
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .unwrap_or_else(|e| panic!("cannot open {}: {e}", Path::new(&lock_path).display()));
-    // SAFETY: plain syscall on a file descriptor we own for the whole block.
-    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        panic!(
-            "flock {}: {}",
-            Path::new(&lock_path).display(),
-            std::io::Error::last_os_error()
-        );
-    }
-    // Another process may have finished the install while we waited.
-    if marker.exists() {
-        return;
-    }
-    eprintln!(
-        "moto: installing {MOTO_REQUIREMENT} into {}",
-        venv.display()
-    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/moto-venv");
     run_or_panic(
-        Command::new("python3").arg("-m").arg("venv").arg(venv),
-        "python3 -m venv",
+        Command::new("bash").arg(script).env("S3API_MOTO_VENV", venv),
+        "scripts/moto-venv",
     );
-    run_or_panic(
-        Command::new(venv.join("bin/pip")).args([
-            "install",
-            "--disable-pip-version-check",
-            "-q",
-            MOTO_REQUIREMENT,
-            "flask",
-            "flask-cors",
-        ]),
-        "pip install moto",
-    );
-    fs::write(&marker, b"")
-        .unwrap_or_else(|e| panic!("cannot write marker {}: {e}", marker.display()));
-    // The flock is released when `lock` is dropped here.
 }
 
 fn run_or_panic(cmd: &mut Command, what: &str) {
