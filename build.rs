@@ -6,8 +6,14 @@ use std::process::Command;
 fn main() {
     println!("cargo:rerun-if-env-changed=S3API_GIT_HASH");
     println!("cargo:rerun-if-env-changed=S3API_BUILD_STAMP");
+    // A new commit changes the branch's ref file (or packed-refs), not HEAD itself.
     println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
+    println!("cargo:rerun-if-changed=.git/packed-refs");
+    if let Ok(head) = std::fs::read_to_string(".git/HEAD") {
+        if let Some(branch) = head.trim().strip_prefix("ref: ") {
+            println!("cargo:rerun-if-changed=.git/{branch}");
+        }
+    }
 
     let hash = std::env::var("S3API_GIT_HASH")
         .ok()

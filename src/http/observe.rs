@@ -31,11 +31,11 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route, account = %account);
 
     let metrics = &state.metrics;
-    metrics.http_in_flight.inc();
+    let in_flight = InFlight::enter(&metrics.http_in_flight);
     let response = REQUEST_ID
         .scope(id, next.run(req).instrument(span.clone()))
         .await;
-    metrics.http_in_flight.dec();
+    drop(in_flight);
 
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -55,6 +55,22 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         );
     });
     response
+}
+
+/// Counts a request as in flight until dropped, also when the client goes away and the request is cancelled.
+struct InFlight<'a>(&'a prometheus::IntGauge);
+
+impl<'a> InFlight<'a> {
+    fn enter(gauge: &'a prometheus::IntGauge) -> Self {
+        gauge.inc();
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// The `{account}` segment of a path, found through the route template.

@@ -607,3 +607,20 @@ async fn cyberduck_bookmark() {
         .await
         .assert_status(404);
 }
+
+#[tokio::test]
+async fn a_hundred_concurrent_creates_of_different_buckets_all_succeed() {
+    let app = TestApp::spawn().await;
+    let names: Vec<String> = (0..100).map(|i| unique(&format!("many{i}"))).collect();
+    let path = app.buckets("");
+    let responses = join_all(
+        names
+            .iter()
+            .map(|n| app.post(&path, json!({"BucketInput": {"Bucket": n}}))),
+    )
+    .await;
+    for (name, r) in names.iter().zip(&responses) {
+        assert_eq!(r.status.as_u16(), 202, "{name}: {}", r.text());
+    }
+    assert_eq!(app.aws.group_names().await.len(), 100);
+}

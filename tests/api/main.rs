@@ -5,5 +5,6 @@ mod faults;
 mod helpers;
 mod moto;
 mod rollback;
+mod server;
 mod service;
 mod users;

@@ -68,7 +68,9 @@ fn start() -> String {
 fn ensure_installed(venv: &Path) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/moto-venv");
     run_or_panic(
-        Command::new("bash").arg(script).env("S3API_MOTO_VENV", venv),
+        Command::new("bash")
+            .arg(script)
+            .env("S3API_MOTO_VENV", venv),
         "scripts/moto-venv",
     );
 }

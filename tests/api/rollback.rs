@@ -315,3 +315,61 @@ async fn aws_errors_map_to_statuses() {
         app.faults.clear();
     }
 }
+
+#[tokio::test]
+async fn user_create_timeout_is_504_and_rolled_back() {
+    let app = TestApp::spawn_with(|c| c.aws_timeout = Duration::from_millis(1500)).await;
+    let bucket = unique("uslow");
+    app.create_bucket(&bucket).await;
+    let user = unique("slow");
+    app.faults.fail_once("iam:CreateAccessKey", Fault::Hang);
+    let r = app
+        .post(
+            &app.buckets(&format!("/{bucket}/users")),
+            json!({"User": {"UserName": user}}),
+        )
+        .await;
+    r.assert_status(504);
+    assert_eq!(r.json()["rollback"]["complete"], true);
+    assert!(!app.aws.user_exists(&user).await);
+    let members = app
+        .aws
+        .iam
+        .get_group()
+        .group_name(format!("{bucket}-BktAdmGrp"))
+        .send()
+        .await
+        .unwrap();
+    assert!(members.users().is_empty());
+}
+
+/// The client gives up while the create is waiting on AWS: the create still fails and is still rolled back.
+#[tokio::test]
+async fn rollback_completes_after_the_client_has_gone() {
+    let app = TestApp::spawn_with(|c| c.aws_timeout = Duration::from_millis(1500)).await;
+    let bucket = unique("gone");
+    app.faults.fail_once("s3:PutBucketEncryption", Fault::Hang);
+    let path = app.buckets("");
+    let request = app.post(&path, json!({"BucketInput": {"Bucket": bucket}}));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), request)
+            .await
+            .is_err(),
+        "the client gave up"
+    );
+
+    // Poll (bounded) until the rollback has run in the background.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = app.state.metrics.render();
+        if metrics.contains(r#"rollbacks_total{operation="create_bucket",outcome="complete"} 1"#) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no rollback happened: {metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_no_bucket_left(&app, &bucket).await;
+}
