@@ -59,6 +59,7 @@ impl AwsAccount {
     pub async fn create_policy(
         &self,
         name: &IamName,
+        path: &str,
         document: &serde_json::Value,
         description: &str,
         tags: &[Tag],
@@ -67,6 +68,7 @@ impl AwsAccount {
             .iam
             .create_policy()
             .policy_name(name.as_str())
+            .path(path)
             .policy_document(document.to_string())
             .description(description)
             .set_tags(Some(iam_tags(tags)))
@@ -135,11 +137,12 @@ impl AwsAccount {
         Ok(entities)
     }
 
-    pub async fn create_group(&self, name: &IamName) -> Result<Group, AwsError> {
+    pub async fn create_group(&self, name: &IamName, path: &str) -> Result<Group, AwsError> {
         let out = self
             .iam
             .create_group()
             .group_name(name.as_str())
+            .path(path)
             .send()
             .await
             .map_err(err("CreateGroup"))?;

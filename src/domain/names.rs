@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer};
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what} {shown:?} is invalid: {reason}")]
 pub struct NameError {
@@ -161,16 +159,27 @@ pub enum GroupKind {
     ReadWrite,
     /// `BktROGrp`: read objects.
     ReadOnly,
+    /// `WebAdmGrp`: invalidate a website's CloudFront cache (websites only).
+    WebAdmin,
 }
 
 impl GroupKind {
+    /// The groups every bucket can have.
     pub const ALL: [GroupKind; 3] = [GroupKind::Admin, GroupKind::ReadWrite, GroupKind::ReadOnly];
+    /// The groups a website can have at its root.
+    pub const WEBSITE: [GroupKind; 4] = [
+        GroupKind::Admin,
+        GroupKind::ReadWrite,
+        GroupKind::ReadOnly,
+        GroupKind::WebAdmin,
+    ];
 
     pub fn group_suffix(self) -> &'static str {
         match self {
             GroupKind::Admin => "BktAdmGrp",
             GroupKind::ReadWrite => "BktRWGrp",
             GroupKind::ReadOnly => "BktROGrp",
+            GroupKind::WebAdmin => "WebAdmGrp",
         }
     }
 
@@ -179,9 +188,11 @@ impl GroupKind {
             GroupKind::Admin => "BktAdmPlc",
             GroupKind::ReadWrite => "BktRWPlc",
             GroupKind::ReadOnly => "BktROPlc",
+            GroupKind::WebAdmin => "WebAdmPlc",
         }
     }
 
+    /// A bucket group's wire name (`WebAdmGrp` is refused: buckets have no CloudFront distribution).
     pub fn parse(s: &str) -> Result<Self, NameError> {
         GroupKind::ALL
             .into_iter()
@@ -190,21 +201,84 @@ impl GroupKind {
                 NameError::new("group", s, "must be one of BktAdmGrp, BktRWGrp, BktROGrp")
             })
     }
-}
 
-impl<'de> Deserialize<'de> for GroupKind {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        GroupKind::parse(&s).map_err(serde::de::Error::custom)
+    /// A website group's wire name.
+    pub fn parse_website(s: &str) -> Result<Self, NameError> {
+        GroupKind::WEBSITE
+            .into_iter()
+            .find(|k| k.group_suffix() == s)
+            .ok_or_else(|| {
+                NameError::new(
+                    "group",
+                    s,
+                    "must be one of BktAdmGrp, BktRWGrp, BktROGrp, WebAdmGrp",
+                )
+            })
     }
 }
 
-/// The IAM names of one bucket's group and policy of a kind.
+/// A prefix of a website bucket that a user is scoped to, in IAM path form (`/team/`, `/a/b/`). Its segments
+/// become part of IAM group and policy names, so they are limited to the characters IAM names allow, without
+/// `_` (which stands for `/` in those names, and would make `/a/b/` and `/a_b/` collide).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScopePath(String);
+
+impl ScopePath {
+    pub fn parse(s: &str) -> Result<Self, NameError> {
+        let err = |reason| Err(NameError::new("path", s, reason));
+        if s.len() > 256 {
+            return err("must be at most 256 characters long");
+        }
+        let Some(inner) = s.strip_prefix('/').and_then(|r| r.strip_suffix('/')) else {
+            return err("must start and end with `/`, like /team/");
+        };
+        if inner.is_empty() {
+            return err("must name at least one segment, like /team/");
+        }
+        for segment in inner.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." {
+                return err("segments must not be empty, `.` or `..`");
+            }
+            if !segment.bytes().all(|b| is_iam_name_char(b) && b != b'_') {
+                return err("segments may hold letters, digits and `+=,.@-` only");
+            }
+        }
+        Ok(ScopePath(s.to_owned()))
+    }
+
+    /// `/a/b/`
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The S3 key prefix: `a/b/`.
+    pub fn key_prefix(&self) -> &str {
+        &self.0[1..]
+    }
+
+    /// The form used inside IAM names: `a_b`.
+    pub fn name_part(&self) -> String {
+        self.0.trim_matches('/').replace('/', "_")
+    }
+}
+
+impl fmt::Display for ScopePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The IAM names of one bucket's group and policy of a kind, at the bucket's root or scoped to a prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketGroup {
     pub kind: GroupKind,
     pub group: IamName,
     pub policy: IamName,
+    /// The prefix the group is scoped to, for path-scoped website users.
+    pub scope: Option<ScopePath>,
+    /// The IAM path of the group and its policy: `/` at the root, `/<bucket>/<scope>/` when scoped, so that one
+    /// listing by path prefix finds every scoped group of one bucket.
+    pub iam_path: String,
 }
 
 impl BucketGroup {
@@ -213,6 +287,32 @@ impl BucketGroup {
             kind,
             group: IamName::compose(&[bucket.as_str(), kind.group_suffix()])?,
             policy: IamName::compose(&[bucket.as_str(), kind.policy_suffix()])?,
+            scope: None,
+            iam_path: "/".to_owned(),
+        })
+    }
+
+    /// A group of `kind` scoped to `scope`: `<bucket>-<a_b>-<Kind>Grp` (never `WebAdmGrp`: invalidations are not
+    /// scoped to a prefix).
+    pub fn scoped(
+        bucket: &BucketName,
+        kind: GroupKind,
+        scope: &ScopePath,
+    ) -> Result<Self, NameError> {
+        if kind == GroupKind::WebAdmin {
+            return Err(NameError::new(
+                "group",
+                kind.group_suffix(),
+                "path-scoped users cannot be in WebAdmGrp",
+            ));
+        }
+        let part = scope.name_part();
+        Ok(BucketGroup {
+            kind,
+            group: IamName::compose(&[bucket.as_str(), &part, kind.group_suffix()])?,
+            policy: IamName::compose(&[bucket.as_str(), &part, kind.policy_suffix()])?,
+            scope: Some(scope.clone()),
+            iam_path: format!("{}{}", scoped_iam_prefix(bucket), scope.key_prefix()),
         })
     }
 
@@ -225,9 +325,39 @@ impl BucketGroup {
     }
 }
 
+/// The IAM path prefix under which a bucket's path-scoped groups and policies live: `/<bucket>/`.
+pub fn scoped_iam_prefix(bucket: &BucketName) -> String {
+    format!("/{bucket}/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scope_paths() {
+        let p = ScopePath::parse("/team/docs/").unwrap();
+        assert_eq!(p.key_prefix(), "team/docs/");
+        assert_eq!(p.name_part(), "team_docs");
+        let b = BucketName::parse("site.example.org").unwrap();
+        let g = BucketGroup::scoped(&b, GroupKind::ReadWrite, &p).unwrap();
+        assert_eq!(g.group.as_str(), "site.example.org-team_docs-BktRWGrp");
+        assert_eq!(g.iam_path, "/site.example.org/team/docs/");
+        assert!(BucketGroup::scoped(&b, GroupKind::WebAdmin, &p).is_err());
+        for bad in [
+            "team", "/team", "team/", "/", "//", "/a//b/", "/../", "/./", "/a b/", "/a_b/", "/ü/",
+            "/a*/",
+        ] {
+            assert!(ScopePath::parse(bad).is_err(), "{bad}");
+        }
+        let long = format!("/{}/", "a".repeat(100));
+        let b63 = BucketName::parse(&"b".repeat(63)).unwrap();
+        let scope = ScopePath::parse(&long).unwrap();
+        assert!(
+            BucketGroup::scoped(&b63, GroupKind::Admin, &scope).is_err(),
+            "composed name over 128"
+        );
+    }
 
     #[test]
     fn bucket_names_follow_s3_rules() {

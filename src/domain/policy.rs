@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::names::{BucketName, GroupKind};
+use super::names::{BucketGroup, BucketName, GroupKind, ScopePath};
 
 /// The bucket actions of the admin policy: exactly the earlier service's document (43 actions).
 pub const DEFAULT_S3_BUCKET_ACTIONS: &[&str] = &[
@@ -83,11 +83,12 @@ const WRITE_OBJECT_ACTIONS: &[&str] = &[
     "s3:ListMultipartUploadParts",
 ];
 
-/// The actions an account grants to bucket admins (from its configuration).
+/// The actions an account grants to bucket and website admins (from its configuration).
 #[derive(Debug, Clone)]
 pub struct AdminActions {
     pub bucket: Vec<String>,
     pub object: Vec<String>,
+    pub cloudfront: Vec<String>,
 }
 
 fn document(bucket_actions: &[&str], object_actions: &[&str], bucket: &BucketName) -> Value {
@@ -100,30 +101,100 @@ fn document(bucket_actions: &[&str], object_actions: &[&str], bucket: &BucketNam
     })
 }
 
-/// The policy document of a bucket's group of `kind`.
-pub fn bucket_policy(kind: GroupKind, bucket: &BucketName, admin: &AdminActions) -> Value {
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// The object actions of a group kind.
+fn object_actions(kind: GroupKind, admin: &AdminActions) -> Vec<&str> {
     match kind {
-        GroupKind::Admin => {
-            let b: Vec<&str> = admin.bucket.iter().map(String::as_str).collect();
-            let o: Vec<&str> = admin.object.iter().map(String::as_str).collect();
-            document(&b, &o, bucket)
-        }
-        GroupKind::ReadWrite => document(
-            &[READ_BUCKET_ACTIONS, WRITE_BUCKET_ACTIONS].concat(),
-            &[READ_OBJECT_ACTIONS, WRITE_OBJECT_ACTIONS].concat(),
-            bucket,
-        ),
-        GroupKind::ReadOnly => document(READ_BUCKET_ACTIONS, READ_OBJECT_ACTIONS, bucket),
+        GroupKind::Admin => strs(&admin.object),
+        GroupKind::ReadWrite => [READ_OBJECT_ACTIONS, WRITE_OBJECT_ACTIONS].concat(),
+        GroupKind::ReadOnly | GroupKind::WebAdmin => READ_OBJECT_ACTIONS.to_vec(),
     }
 }
 
-/// The description IAM shows for a bucket's policy of `kind`.
-pub fn bucket_policy_description(kind: GroupKind, bucket: &BucketName) -> String {
-    match kind {
-        GroupKind::Admin => format!("Admin policy for {bucket} bucket"),
-        GroupKind::ReadWrite => format!("Read-write policy for {bucket} bucket"),
-        GroupKind::ReadOnly => format!("Read-only policy for {bucket} bucket"),
+/// The policy document of a bucket's group. `distribution_arn` is the website's CloudFront distribution, which
+/// the `WebAdmGrp` policy is about; None for that kind means there is nothing to grant it on.
+pub fn group_policy(
+    group: &BucketGroup,
+    bucket: &BucketName,
+    admin: &AdminActions,
+    distribution_arn: Option<&str>,
+) -> Option<Value> {
+    if let Some(scope) = &group.scope {
+        return Some(scoped_policy(group.kind, bucket, scope, admin));
     }
+    Some(match group.kind {
+        GroupKind::Admin => document(
+            &strs(&admin.bucket),
+            &object_actions(group.kind, admin),
+            bucket,
+        ),
+        GroupKind::ReadWrite => document(
+            &[READ_BUCKET_ACTIONS, WRITE_BUCKET_ACTIONS].concat(),
+            &object_actions(group.kind, admin),
+            bucket,
+        ),
+        GroupKind::ReadOnly => document(
+            READ_BUCKET_ACTIONS,
+            &object_actions(group.kind, admin),
+            bucket,
+        ),
+        GroupKind::WebAdmin => json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": admin.cloudfront, "Resource": [distribution_arn?]}]
+        }),
+    })
+}
+
+/// A policy scoped to one prefix of the bucket: objects under `arn:aws:s3:::<bucket>/<prefix>*` only, and
+/// listing only with the prefix condition. Only the listing actions carry the `s3:prefix` condition key, so only
+/// they get the condition; finding the bucket's region has no key to scope and stays unconditional.
+fn scoped_policy(
+    kind: GroupKind,
+    bucket: &BucketName,
+    scope: &ScopePath,
+    admin: &AdminActions,
+) -> Value {
+    let prefix = scope.key_prefix();
+    let mut listing = vec!["s3:ListBucket", "s3:ListBucketVersions"];
+    if matches!(kind, GroupKind::Admin | GroupKind::ReadWrite) {
+        listing.push("s3:ListBucketMultipartUploads");
+    }
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [bucket.arn()]},
+            {"Effect": "Allow", "Action": listing, "Resource": [bucket.arn()],
+             "Condition": {"StringLike": {"s3:prefix": [prefix, format!("{prefix}*")]}}},
+            {"Effect": "Allow", "Action": object_actions(kind, admin),
+             "Resource": [format!("{}/{prefix}*", bucket.arn())]},
+        ]
+    })
+}
+
+/// The description IAM shows for a bucket's policy.
+pub fn group_policy_description(group: &BucketGroup, bucket: &BucketName) -> String {
+    let what = match group.kind {
+        GroupKind::Admin => "Admin",
+        GroupKind::ReadWrite => "Read-write",
+        GroupKind::ReadOnly => "Read-only",
+        GroupKind::WebAdmin => return format!("Admin policy for {bucket} web distribution"),
+    };
+    match &group.scope {
+        Some(scope) => format!("{what} policy for {scope} in {bucket} bucket"),
+        None => format!("{what} policy for {bucket} bucket"),
+    }
+}
+
+/// The bucket policy that lets anyone read a website's objects (what CloudFront's custom origin needs).
+pub fn public_read_bucket_policy(bucket: &BucketName) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "PublicReadGetObject", "Effect": "Allow", "Principal": "*",
+                       "Action": ["s3:GetObject"], "Resource": [format!("{}/*", bucket.arn())]}]
+    })
 }
 
 #[cfg(test)]
@@ -132,16 +203,16 @@ mod tests {
     use std::collections::HashSet;
 
     fn admin() -> AdminActions {
+        let owned = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
         AdminActions {
-            bucket: DEFAULT_S3_BUCKET_ACTIONS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-            object: DEFAULT_S3_OBJECT_ACTIONS
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            bucket: owned(DEFAULT_S3_BUCKET_ACTIONS),
+            object: owned(DEFAULT_S3_OBJECT_ACTIONS),
+            cloudfront: owned(DEFAULT_CLOUDFRONT_DISTRIBUTION_ACTIONS),
         }
+    }
+
+    fn bucket_policy(kind: GroupKind, b: &BucketName, admin: &AdminActions) -> Value {
+        group_policy(&BucketGroup::new(b, kind).unwrap(), b, admin, None).unwrap()
     }
 
     #[test]
@@ -157,6 +228,41 @@ mod tests {
         assert_eq!(
             doc["Statement"][1]["Resource"],
             json!(["arn:aws:s3:::my-awesome-bucket/*"])
+        );
+    }
+
+    #[test]
+    fn scoped_policies_grant_only_the_prefix() {
+        let b = BucketName::parse("site.example.org").unwrap();
+        let scope = ScopePath::parse("/team/").unwrap();
+        let g = BucketGroup::scoped(&b, GroupKind::ReadWrite, &scope).unwrap();
+        let doc = group_policy(&g, &b, &admin(), None).unwrap();
+        let st = doc["Statement"].as_array().unwrap();
+        assert_eq!(st[0]["Action"], json!(["s3:GetBucketLocation"]));
+        assert!(st[0].get("Condition").is_none());
+        assert_eq!(
+            st[1]["Condition"]["StringLike"]["s3:prefix"],
+            json!(["team/", "team/*"])
+        );
+        assert_eq!(
+            st[2]["Resource"],
+            json!(["arn:aws:s3:::site.example.org/team/*"])
+        );
+        assert!(!doc.to_string().contains("arn:aws:s3:::site.example.org/*"));
+    }
+
+    #[test]
+    fn the_web_admin_policy_is_about_the_distribution_only() {
+        let b = BucketName::parse("site.example.org").unwrap();
+        let g = BucketGroup::new(&b, GroupKind::WebAdmin).unwrap();
+        assert!(group_policy(&g, &b, &admin(), None).is_none());
+        let arn = "arn:aws:cloudfront::123456789012:distribution/E1";
+        let doc = group_policy(&g, &b, &admin(), Some(arn)).unwrap();
+        assert_eq!(doc["Statement"][0]["Resource"], json!([arn]));
+        assert_eq!(doc["Statement"][0]["Action"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            group_policy_description(&g, &b),
+            "Admin policy for site.example.org web distribution"
         );
     }
 

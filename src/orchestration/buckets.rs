@@ -12,7 +12,7 @@ use crate::aws::retry_not_visible;
 use crate::aws::s3::{BucketState, PublicAccess};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::names::{BucketGroup, BucketName, GroupKind};
-use crate::domain::policy::{bucket_policy, bucket_policy_description, AdminActions};
+use crate::domain::policy::{group_policy, group_policy_description, AdminActions};
 use crate::domain::tags::{CallerTags, Tag};
 
 /// A validated bucket create request.
@@ -54,6 +54,11 @@ impl Ctx {
         AdminActions {
             bucket: self.aws.config.default_s3_bucket_actions.clone(),
             object: self.aws.config.default_s3_object_actions.clone(),
+            cloudfront: self
+                .aws
+                .config
+                .default_cloudfront_distribution_actions
+                .clone(),
         }
     }
 
@@ -68,12 +73,15 @@ impl Ctx {
         &self,
         names: &BucketGroup,
         bucket: &BucketName,
+        distribution_arn: Option<&str>,
     ) -> Result<Policy, OpError> {
-        let document = bucket_policy(names.kind, bucket, &self.admin_actions());
-        let description = bucket_policy_description(names.kind, bucket);
+        let document = group_policy(names, bucket, &self.admin_actions(), distribution_arn)
+            .ok_or_else(|| OpError::Invalid(format!("{bucket} has no CloudFront distribution")))?;
+        let description = group_policy_description(names, bucket);
         self.aws
             .create_policy(
                 &names.policy,
+                &names.iam_path,
                 &document,
                 &description,
                 std::slice::from_ref(&self.org_tag),
@@ -119,7 +127,7 @@ pub(crate) async fn create_bucket_resources(
     // 1. Is the name free? ∥ Take the lock: of concurrent creates of one name, one wins CreatePolicy.
     let (state, policy) = tokio::join!(
         aws.head_bucket(bucket),
-        ctx.create_group_policy(&admin, bucket)
+        ctx.create_group_policy(&admin, bucket, None)
     );
     let policy = match policy {
         Ok(p) => {
@@ -147,7 +155,10 @@ pub(crate) async fn create_bucket_resources(
 
     // 2. The bucket ∥ its admin group. Both are awaited to the end even when one fails, so that nothing created
     //    goes unrecorded.
-    let (created, group) = tokio::join!(aws.create_bucket(bucket), aws.create_group(&admin.group));
+    let (created, group) = tokio::join!(
+        aws.create_bucket(bucket),
+        aws.create_group(&admin.group, &admin.iam_path)
+    );
     let created = journal.created(
         created,
         Undo::DeleteBucket {

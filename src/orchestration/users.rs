@@ -117,7 +117,7 @@ async fn create_steps(
             .map(|(g, existing)| async move {
                 let exists = existing?.is_some();
                 if !exists {
-                    ensure_group(ctx, &req.bucket, g, journal).await?;
+                    ensure_group(ctx, &req.bucket, g, None, journal).await?;
                 }
                 let r =
                     retry_not_visible(|| aws.add_user_to_group(user_name, g.group.as_str())).await;
@@ -146,12 +146,13 @@ pub(crate) async fn ensure_group(
     ctx: &Ctx,
     bucket: &BucketName,
     g: &BucketGroup,
+    distribution_arn: Option<&str>,
     journal: &Journal,
 ) -> Result<(), OpError> {
     let aws = &ctx.aws;
     let (policy, group) = tokio::join!(
-        ctx.create_group_policy(g, bucket),
-        aws.create_group(&g.group)
+        ctx.create_group_policy(g, bucket, distribution_arn),
+        aws.create_group(&g.group, &g.iam_path)
     );
     // Record what was made before looking at any error, so a failure of one leaves nothing of the other.
     let policy = match policy {
