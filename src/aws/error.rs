@@ -12,6 +12,9 @@ pub enum Service {
     S3,
     Iam,
     Sts,
+    CloudFront,
+    Route53,
+    Acm,
 }
 
 impl Service {
@@ -20,6 +23,9 @@ impl Service {
             Service::S3 => "s3",
             Service::Iam => "iam",
             Service::Sts => "sts",
+            Service::CloudFront => "cloudfront",
+            Service::Route53 => "route53",
+            Service::Acm => "acm",
         }
     }
 }
@@ -156,6 +162,9 @@ fn classify(service: Service, code: Option<&str>, status: Option<u16>) -> ErrorK
     let specific = match service {
         Service::S3 => s3_kind(code),
         Service::Iam => iam_kind(code),
+        Service::CloudFront => cloudfront_kind(code),
+        Service::Route53 => route53_kind(code),
+        Service::Acm => acm_kind(code),
         Service::Sts => None,
     };
     specific
@@ -197,6 +206,42 @@ fn iam_kind(code: &str) -> Option<ErrorKind> {
         "LimitExceeded" => ErrorKind::LimitExceeded,
         "MalformedPolicyDocument" | "InvalidInput" | "ValidationError" => ErrorKind::Invalid,
         "ServiceFailure" => ErrorKind::Unavailable,
+        _ => return None,
+    })
+}
+
+fn cloudfront_kind(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "DistributionAlreadyExists" | "CNAMEAlreadyExists" => ErrorKind::AlreadyExists,
+        "NoSuchDistribution" | "NoSuchResource" | "NoSuchInvalidation" => ErrorKind::NotFound,
+        "DistributionNotDisabled" | "PreconditionFailed" | "InvalidIfMatchVersion" => {
+            ErrorKind::Conflict
+        }
+        "TooManyInvalidationsInProgress" | "TooManyDistributions" | "TooManyDistributionCNAMEs" => {
+            ErrorKind::LimitExceeded
+        }
+        "InvalidArgument"
+        | "InvalidViewerCertificate"
+        | "InvalidOrigin"
+        | "IllegalUpdate"
+        | "InvalidTagging"
+        | "InconsistentQuantities" => ErrorKind::Invalid,
+        _ => return None,
+    })
+}
+
+fn route53_kind(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "NoSuchHostedZone" => ErrorKind::NotFound,
+        "InvalidChangeBatch" | "InvalidInput" => ErrorKind::Invalid,
+        _ => return None,
+    })
+}
+
+fn acm_kind(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        "ResourceNotFoundException" => ErrorKind::NotFound,
+        "InvalidArnException" | "ValidationException" => ErrorKind::Invalid,
         _ => return None,
     })
 }

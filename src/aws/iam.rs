@@ -151,13 +151,13 @@ impl AwsAccount {
     }
 
     /// The group and all its members.
-    pub async fn get_group(&self, name: &IamName) -> Result<(Group, Vec<User>), AwsError> {
+    pub async fn get_group(&self, name: &str) -> Result<(Group, Vec<User>), AwsError> {
         let mut group = None;
         let mut users = Vec::new();
         let mut pages = self
             .iam
             .get_group()
-            .group_name(name.as_str())
+            .group_name(name)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -168,6 +168,48 @@ impl AwsAccount {
         let group =
             group.ok_or_else(|| AwsError::missing_field(Service::Iam, "GetGroup", "Group"))?;
         Ok((group, users))
+    }
+
+    /// Groups and customer-managed policies under an IAM path prefix: `(group names, (policy name, ARN)s)`.
+    pub async fn list_by_path(
+        &self,
+        prefix: &str,
+    ) -> Result<(Vec<String>, Vec<(String, String)>), AwsError> {
+        let groups = async {
+            let mut names = Vec::new();
+            let mut pages = self
+                .iam
+                .list_groups()
+                .path_prefix(prefix)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(err("ListGroups"))?;
+                names.extend(page.groups().iter().map(|g| g.group_name().to_owned()));
+            }
+            Ok::<_, AwsError>(names)
+        };
+        let policies = async {
+            let mut found = Vec::new();
+            let mut pages = self
+                .iam
+                .list_policies()
+                .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+                .path_prefix(prefix)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(err("ListPolicies"))?;
+                found.extend(
+                    page.policies()
+                        .iter()
+                        .filter_map(|p| Some((p.policy_name()?.to_owned(), p.arn()?.to_owned()))),
+                );
+            }
+            Ok::<_, AwsError>(found)
+        };
+        let (groups, policies) = tokio::join!(groups, policies);
+        Ok((groups?, policies?))
     }
 
     pub async fn delete_group(&self, name: &str) -> Result<(), AwsError> {

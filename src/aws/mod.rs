@@ -1,9 +1,12 @@
 //! The AWS layer: one set of SDK clients per configured account, built once at start-up, and the mapping of
 //! SDK errors (`error`).
 
+pub mod acm;
+pub mod cloudfront;
 pub mod error;
 pub mod iam;
 mod observe;
+pub mod route53;
 pub mod s3;
 
 use std::sync::Arc;
@@ -11,7 +14,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
@@ -35,6 +38,10 @@ pub struct AwsAccount {
     pub config: AccountConfig,
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub route53: aws_sdk_route53::Client,
+    /// In us-east-1 whatever the account's region: CloudFront only uses certificates from there.
+    pub acm: aws_sdk_acm::Client,
     sts: aws_sdk_sts::Client,
     account_id: OnceCell<String>,
 }
@@ -93,9 +100,39 @@ impl AwsAccount {
         AwsAccount {
             name: name.to_owned(),
             config: config.clone(),
-            s3: s3_client(&shared, config.endpoint.is_some(), &interceptors),
-            iam: iam_client(&shared, &interceptors),
-            sts: sts_client(&shared, &interceptors),
+            s3: client(
+                // Emulators and S3-compatible stores behind one endpoint need path-style addressing.
+                aws_sdk_s3::config::Builder::from(&shared)
+                    .force_path_style(config.endpoint.is_some()),
+                &interceptors,
+                aws_sdk_s3::Client::from_conf,
+            ),
+            iam: client(
+                aws_sdk_iam::config::Builder::from(&shared),
+                &interceptors,
+                aws_sdk_iam::Client::from_conf,
+            ),
+            cloudfront: client(
+                aws_sdk_cloudfront::config::Builder::from(&shared),
+                &interceptors,
+                aws_sdk_cloudfront::Client::from_conf,
+            ),
+            route53: client(
+                aws_sdk_route53::config::Builder::from(&shared),
+                &interceptors,
+                aws_sdk_route53::Client::from_conf,
+            ),
+            acm: client(
+                aws_sdk_acm::config::Builder::from(&shared)
+                    .region(Region::from_static("us-east-1")),
+                &interceptors,
+                aws_sdk_acm::Client::from_conf,
+            ),
+            sts: client(
+                aws_sdk_sts::config::Builder::from(&shared),
+                &interceptors,
+                aws_sdk_sts::Client::from_conf,
+            ),
             account_id: OnceCell::new(),
         }
     }
@@ -139,10 +176,10 @@ impl AwsAccount {
         }
     }
 
-    /// The ARN of the customer-managed policy `name` of this account.
-    pub async fn policy_arn(&self, name: &str) -> Result<String, AwsError> {
+    /// The ARN of the customer-managed policy `name` under IAM path `path` (`/`, `/a/b/`) of this account.
+    pub async fn policy_arn(&self, path: &str, name: &str) -> Result<String, AwsError> {
         Ok(format!(
-            "arn:{}:iam::{}:policy/{name}",
+            "arn:{}:iam::{}:policy{path}{name}",
             self.partition(),
             self.account_id().await?
         ))
@@ -165,33 +202,48 @@ impl AwsAccount {
     }
 }
 
-fn s3_client(
-    shared: &SdkConfig,
-    path_style: bool,
+/// Any service's client from its config builder, with the interceptors on it.
+fn client<B, C, Conf>(
+    mut b: B,
     interceptors: &[SharedInterceptor],
-) -> aws_sdk_s3::Client {
-    let mut b = aws_sdk_s3::config::Builder::from(shared).force_path_style(path_style);
+    build: impl FnOnce(Conf) -> C,
+) -> C
+where
+    B: InterceptorHost<Conf>,
+{
     for i in interceptors {
-        b.push_interceptor(i.clone());
+        b.push(i.clone());
     }
-    aws_sdk_s3::Client::from_conf(b.build())
+    build(b.finish())
 }
 
-fn iam_client(shared: &SdkConfig, interceptors: &[SharedInterceptor]) -> aws_sdk_iam::Client {
-    let mut b = aws_sdk_iam::config::Builder::from(shared);
-    for i in interceptors {
-        b.push_interceptor(i.clone());
-    }
-    aws_sdk_iam::Client::from_conf(b.build())
+/// The service config builders differ in type but not in shape; this is what `client` needs of them.
+trait InterceptorHost<Conf> {
+    fn push(&mut self, interceptor: SharedInterceptor);
+    fn finish(self) -> Conf;
 }
 
-fn sts_client(shared: &SdkConfig, interceptors: &[SharedInterceptor]) -> aws_sdk_sts::Client {
-    let mut b = aws_sdk_sts::config::Builder::from(shared);
-    for i in interceptors {
-        b.push_interceptor(i.clone());
-    }
-    aws_sdk_sts::Client::from_conf(b.build())
+macro_rules! interceptor_host {
+    ($($krate:ident),*) => {$(
+        impl InterceptorHost<$krate::Config> for $krate::config::Builder {
+            fn push(&mut self, interceptor: SharedInterceptor) {
+                self.push_interceptor(interceptor);
+            }
+            fn finish(self) -> $krate::Config {
+                self.build()
+            }
+        }
+    )*};
 }
+
+interceptor_host!(
+    aws_sdk_iam,
+    aws_sdk_sts,
+    aws_sdk_cloudfront,
+    aws_sdk_route53,
+    aws_sdk_acm,
+    aws_sdk_s3
+);
 
 /// Calls `f` again while it fails with "not found": right after a create, IAM and S3 may not show the new
 /// resource to every endpoint yet. Bounded, with a short backoff; any other outcome is returned at once.

@@ -351,3 +351,131 @@ impl AwsAccount {
         Ok(out.versions().is_empty() && out.delete_markers().is_empty())
     }
 }
+
+/// An object as a listing shows it.
+#[derive(Debug, Clone)]
+pub struct ListedObject {
+    pub key: String,
+    pub etag: String,
+    pub delete_marker: bool,
+}
+
+impl AwsAccount {
+    pub async fn put_bucket_website(
+        &self,
+        bucket: &BucketName,
+        index: &str,
+        error: Option<&str>,
+    ) -> Result<(), AwsError> {
+        use aws_sdk_s3::types::{ErrorDocument, IndexDocument, WebsiteConfiguration};
+        let mut website = WebsiteConfiguration::builder()
+            .index_document(built(IndexDocument::builder().suffix(index).build()));
+        if let Some(key) = error {
+            website = website.error_document(built(ErrorDocument::builder().key(key).build()));
+        }
+        self.s3
+            .put_bucket_website()
+            .bucket(bucket.as_str())
+            .website_configuration(website.build())
+            .send()
+            .await
+            .map_err(err("PutBucketWebsite"))?;
+        Ok(())
+    }
+
+    /// Writes a small HTML object, tagged so people can tell it was the service's.
+    pub async fn put_html(
+        &self,
+        bucket: &BucketName,
+        key: &str,
+        body: &str,
+        tagging: &str,
+    ) -> Result<(), AwsError> {
+        self.s3
+            .put_object()
+            .bucket(bucket.as_str())
+            .key(key)
+            .content_type("text/html; charset=utf-8")
+            .tagging(tagging)
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .map_err(err("PutObject"))?;
+        Ok(())
+    }
+
+    pub async fn object_exists(&self, bucket: &BucketName, key: &str) -> Result<bool, AwsError> {
+        match self
+            .s3
+            .head_object()
+            .bucket(bucket.as_str())
+            .key(key)
+            .send()
+            .await
+            .map_err(err("HeadObject"))
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn delete_object(&self, bucket: &BucketName, key: &str) -> Result<(), AwsError> {
+        self.s3
+            .delete_object()
+            .bucket(bucket.as_str())
+            .key(key)
+            .send()
+            .await
+            .map_err(err("DeleteObject"))?;
+        Ok(())
+    }
+
+    /// Up to `limit` objects of the bucket (versions and delete markers included when `versions`).
+    pub async fn list_some_objects(
+        &self,
+        bucket: &BucketName,
+        limit: i32,
+        versions: bool,
+    ) -> Result<Vec<ListedObject>, AwsError> {
+        if versions {
+            let out = self
+                .s3
+                .list_object_versions()
+                .bucket(bucket.as_str())
+                .max_keys(limit)
+                .send()
+                .await
+                .map_err(err("ListObjectVersions"))?;
+            let objects = out.versions().iter().map(|v| ListedObject {
+                key: v.key().unwrap_or_default().to_owned(),
+                etag: v.e_tag().unwrap_or_default().to_owned(),
+                delete_marker: false,
+            });
+            let markers = out.delete_markers().iter().map(|m| ListedObject {
+                key: m.key().unwrap_or_default().to_owned(),
+                etag: String::new(),
+                delete_marker: true,
+            });
+            Ok(objects.chain(markers).collect())
+        } else {
+            let out = self
+                .s3
+                .list_objects_v2()
+                .bucket(bucket.as_str())
+                .max_keys(limit)
+                .send()
+                .await
+                .map_err(err("ListObjectsV2"))?;
+            Ok(out
+                .contents()
+                .iter()
+                .map(|o| ListedObject {
+                    key: o.key().unwrap_or_default().to_owned(),
+                    etag: o.e_tag().unwrap_or_default().to_owned(),
+                    delete_marker: false,
+                })
+                .collect())
+        }
+    }
+}

@@ -5,3 +5,4 @@ pub mod lifecycle;
 pub mod names;
 pub mod policy;
 pub mod tags;
+pub mod website;

@@ -12,7 +12,7 @@ pub struct NameError {
 }
 
 impl NameError {
-    fn new(what: &'static str, value: &str, reason: &'static str) -> Self {
+    pub(crate) fn new(what: &'static str, value: &str, reason: &'static str) -> Self {
         // Hostile inputs can be 10 KB long: quote only the start.
         let shown = value.chars().take(80).collect();
         NameError {

@@ -245,11 +245,21 @@ pub async fn duck(
     Params((account, bucket)): Params<(String, String)>,
     query: Result<Query<DuckQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request("InvalidQuery", e.body_text()))?;
     let ctx = state.ctx(&account)?;
     let bucket = parse(BucketName::parse(&bucket))?;
+    bookmark(&state, &ctx, &bucket, query).await
+}
+
+/// The Cyberduck bookmark of a bucket or website; 404 when the bucket does not exist.
+pub async fn bookmark(
+    state: &AppState,
+    ctx: &crate::orchestration::Ctx,
+    bucket: &BucketName,
+    query: Result<Query<DuckQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("InvalidQuery", e.body_text()))?;
     let path = bookmark_path(query.path.as_deref())?;
-    if buckets::head(&ctx, &bucket).await? == BucketState::Missing {
+    if buckets::head(ctx, bucket).await? == BucketState::Missing {
         return Err(OpError::not_found(Resource::Bucket, bucket.as_str()).into());
     }
     let (hostname, port) = ctx.aws.s3_host();

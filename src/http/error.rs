@@ -116,6 +116,12 @@ fn resource_code(what: Resource, exists: bool) -> &'static str {
         (Resource::Policy, false) => "PolicyNotFound",
         (Resource::Group, false) => "GroupNotFound",
         (Resource::User, false) => "UserNotFound",
+        (Resource::Website, true) => "WebsiteAlreadyExists",
+        (Resource::Website, false) => "WebsiteNotFound",
+        (Resource::Distribution, true) => "DistributionAlreadyExists",
+        (Resource::Distribution, false) => "DistributionNotFound",
+        (Resource::DnsRecord, true) => "DnsRecordAlreadyExists",
+        (Resource::DnsRecord, false) => "DnsRecordNotFound",
     }
 }
 
@@ -134,6 +140,14 @@ impl From<OpError> for ApiError {
             }
             OpError::NotEmpty(_) => ApiError::new(StatusCode::CONFLICT, "BucketNotEmpty", detail),
             OpError::Invalid(_) => ApiError::bad_request("InvalidRequest", detail),
+            OpError::Config(_) => ApiError {
+                cause: Some(detail.clone()),
+                ..ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "ConfigurationError",
+                    detail,
+                )
+            },
             OpError::Aws(e) => e.into(),
             OpError::RolledBack { error, rollback } => ApiError {
                 rollback: Some(rollback),

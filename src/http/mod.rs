@@ -8,13 +8,14 @@ mod observe;
 mod service;
 mod users;
 pub mod views;
+mod websites;
 
 use std::future::Future;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -49,13 +50,36 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/s3/{account}/buckets/{bucket}/duck", get(buckets::duck))
         .route(
             "/v1/s3/{account}/buckets/{bucket}/users",
-            get(users::list).post(users::create),
+            get(users::list_bucket_users).post(users::create_bucket_user),
         )
         .route(
             "/v1/s3/{account}/buckets/{bucket}/users/{user}",
-            get(users::show)
-                .put(users::reset_keys)
-                .delete(users::delete),
+            get(users::show_bucket_user)
+                .put(users::reset_bucket_user)
+                .delete(users::delete_bucket_user),
+        )
+        .route("/v1/s3/{account}/websites", post(websites::create))
+        .route(
+            "/v1/s3/{account}/websites/{website}",
+            get(websites::show)
+                .head(websites::head)
+                .put(websites::update)
+                .patch(websites::invalidate)
+                .delete(websites::delete),
+        )
+        .route(
+            "/v1/s3/{account}/websites/{website}/duck",
+            get(websites::duck),
+        )
+        .route(
+            "/v1/s3/{account}/websites/{website}/users",
+            get(users::list_website_users).post(users::create_website_user),
+        )
+        .route(
+            "/v1/s3/{account}/websites/{website}/users/{user}",
+            get(users::show_website_user)
+                .put(users::reset_website_user)
+                .delete(users::delete_website_user),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -94,6 +118,19 @@ fn parse<T>(r: Result<T, NameError>) -> Result<T, ApiError> {
             _ => "InvalidName",
         };
         ApiError::bad_request(code, e.to_string())
+    })
+}
+
+/// A website name: a valid bucket and DNS name under one of the account's configured domains (400 otherwise,
+/// before any AWS call).
+fn parse_website(
+    name: &str,
+    ctx: &crate::orchestration::Ctx,
+) -> Result<crate::domain::website::WebsiteName, ApiError> {
+    use crate::domain::website::{WebsiteName, WebsiteNameError};
+    WebsiteName::parse(name, &ctx.aws.config.domains).map_err(|e| match e {
+        WebsiteNameError::Name(e) => ApiError::bad_request("InvalidWebsiteName", e.to_string()),
+        WebsiteNameError::Domain(_) => ApiError::bad_request("DomainNotConfigured", e.to_string()),
     })
 }
 

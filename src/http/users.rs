@@ -1,4 +1,5 @@
-//! `/v1/s3/{account}/buckets/{bucket}/users…`: create, list, show, reset keys, delete.
+//! Bucket users (`/v1/s3/{account}/buckets/{bucket}/users…`) and website users
+//! (`/v1/s3/{account}/websites/{website}/users…`): one implementation, two kinds of site.
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -10,10 +11,12 @@ use super::extract::{Json, Params};
 use super::views::{
     views, AccessKeyView, AttachedPolicyView, GroupView, NewAccessKeyView, UserView,
 };
-use super::{detached, parse};
+use super::{detached, parse, parse_website};
 use crate::app::AppState;
-use crate::domain::names::{BucketGroup, BucketName, GroupKind, UserName};
-use crate::orchestration::users::{self, CreateUser};
+use crate::domain::names::{BucketGroup, BucketName, GroupKind, NameError, ScopePath, UserName};
+use crate::domain::website::placeholder_page;
+use crate::orchestration::users::{self, CreateUser, Membership};
+use crate::orchestration::Ctx;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -27,6 +30,9 @@ pub struct CreateUserBody {
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct UserInput {
     user_name: String,
+    /// Websites only: the prefix the user is scoped to.
+    #[serde(default)]
+    path: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -34,6 +40,43 @@ struct UserInput {
 struct CreatedUserBody {
     user: UserView,
     access_key: NewAccessKeyView,
+}
+
+/// The site a user route is about: a bucket, or a website (whose users may also be in `WebAdmGrp` or scoped
+/// to a prefix).
+struct Site {
+    ctx: Ctx,
+    bucket: BucketName,
+    website: bool,
+}
+
+impl Site {
+    fn bucket(state: &AppState, account: &str, bucket: &str) -> Result<Site, ApiError> {
+        let ctx = state.ctx(account)?;
+        let bucket = parse(BucketName::parse(bucket))?;
+        Ok(Site {
+            ctx,
+            bucket,
+            website: false,
+        })
+    }
+
+    fn website(state: &AppState, account: &str, website: &str) -> Result<Site, ApiError> {
+        let ctx = state.ctx(account)?;
+        let site = parse_website(website, &ctx)?;
+        Ok(Site {
+            ctx,
+            bucket: site.bucket().clone(),
+            website: true,
+        })
+    }
+
+    fn membership(&self) -> Membership {
+        match self.website {
+            true => Membership::website(&self.bucket),
+            false => Membership::bucket(&self.bucket),
+        }
+    }
 }
 
 /// A response that carries a secret access key must not be stored by any cache.
@@ -45,8 +88,23 @@ fn no_store(body: impl Serialize) -> Response {
     response
 }
 
-fn group_kinds(groups: Option<Vec<String>>) -> Result<Vec<GroupKind>, ApiError> {
-    let names = groups.unwrap_or_else(|| vec![GroupKind::Admin.group_suffix().to_owned()]);
+fn invalid_group(e: NameError) -> ApiError {
+    ApiError::bad_request("InvalidGroup", e.to_string())
+}
+
+/// The groups a new user joins: as asked, or by default the site's admin groups.
+fn requested_groups(
+    site: &Site,
+    groups: Option<Vec<String>>,
+    scope: Option<&ScopePath>,
+) -> Result<Vec<BucketGroup>, ApiError> {
+    let names = match groups {
+        Some(names) => names,
+        None if site.website && scope.is_none() => {
+            vec!["BktAdmGrp".to_owned(), "WebAdmGrp".to_owned()]
+        }
+        None => vec!["BktAdmGrp".to_owned()],
+    };
     if names.is_empty() {
         return Err(ApiError::bad_request(
             "InvalidGroup",
@@ -55,52 +113,61 @@ fn group_kinds(groups: Option<Vec<String>>) -> Result<Vec<GroupKind>, ApiError> 
     }
     let mut kinds = Vec::new();
     for name in &names {
-        let kind = GroupKind::parse(name)
-            .map_err(|e| ApiError::bad_request("InvalidGroup", e.to_string()))?;
+        let kind = match site.website {
+            true => GroupKind::parse_website(name),
+            false => GroupKind::parse(name),
+        }
+        .map_err(invalid_group)?;
         if !kinds.contains(&kind) {
             kinds.push(kind);
         }
     }
-    Ok(kinds)
+    kinds
+        .into_iter()
+        .map(|k| match scope {
+            Some(scope) => BucketGroup::scoped(&site.bucket, k, scope),
+            None => BucketGroup::new(&site.bucket, k),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(invalid_group)
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    Params((account, bucket)): Params<(String, String)>,
-    Json(body): Json<CreateUserBody>,
-) -> Result<Response, ApiError> {
-    let ctx = state.ctx(&account)?;
-    let bucket = parse(BucketName::parse(&bucket))?;
+async fn create(site: Site, body: CreateUserBody) -> Result<Response, ApiError> {
     let user = parse(UserName::parse(&body.user.user_name))?;
-    let groups = group_kinds(body.groups)?
-        .into_iter()
-        .map(|k| {
-            BucketGroup::new(&bucket, k)
-                .map_err(|e| ApiError::bad_request("InvalidGroup", e.to_string()))
-        })
-        .collect::<Result<_, _>>()?;
-    let created = detached(users::create(
-        ctx,
-        CreateUser {
-            bucket,
-            user,
-            groups,
-        },
-    ))
-    .await?;
+    let scope = match (&body.user.path, site.website) {
+        (None, _) => None,
+        (Some(_), false) => {
+            return Err(ApiError::bad_request(
+                "InvalidRequestBody",
+                "User.Path is for website users only",
+            ))
+        }
+        (Some(p), true) => Some(
+            ScopePath::parse(p).map_err(|e| ApiError::bad_request("InvalidPath", e.to_string()))?,
+        ),
+    };
+    let groups = requested_groups(&site, body.groups, scope.as_ref())?;
+    let placeholder = scope.as_ref().map(|s| {
+        (
+            format!("{}index.html", s.key_prefix()),
+            placeholder_page(site.bucket.as_str()),
+        )
+    });
+    let req = CreateUser {
+        bucket: site.bucket,
+        user,
+        groups,
+        placeholder,
+    };
+    let created = detached(users::create(site.ctx, req)).await?;
     Ok(no_store(CreatedUserBody {
         user: UserView::from(&created.user),
         access_key: NewAccessKeyView::from(&created.access_key),
     }))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    Params((account, bucket)): Params<(String, String)>,
-) -> Result<Response, ApiError> {
-    let ctx = state.ctx(&account)?;
-    let bucket = parse(BucketName::parse(&bucket))?;
-    let users = users::list(&ctx, &bucket, &BucketGroup::all(&bucket)).await?;
+async fn list(site: Site) -> Result<Response, ApiError> {
+    let users = users::list(&site.ctx, &site.bucket, &site.membership()).await?;
     Ok(axum::Json(views::<_, UserView>(&users)).into_response())
 }
 
@@ -113,23 +180,9 @@ struct UserBody {
     policies: Vec<AttachedPolicyView>,
 }
 
-/// The account context, the bucket's groups and the user named by the path.
-fn user_route(
-    state: &AppState,
-    (account, bucket, user): (String, String, String),
-) -> Result<(crate::orchestration::Ctx, Vec<BucketGroup>, UserName), ApiError> {
-    let ctx = state.ctx(&account)?;
-    let bucket = parse(BucketName::parse(&bucket))?;
-    let user = parse(UserName::parse(&user))?;
-    Ok((ctx, BucketGroup::all(&bucket), user))
-}
-
-pub async fn show(
-    State(state): State<AppState>,
-    Params(params): Params<(String, String, String)>,
-) -> Result<Response, ApiError> {
-    let (ctx, groups, user) = user_route(&state, params)?;
-    let v = users::show(&ctx, &user, &groups).await?;
+async fn show(site: Site, user: &str) -> Result<Response, ApiError> {
+    let user = parse(UserName::parse(user))?;
+    let v = users::show(&site.ctx, &user, &site.membership()).await?;
     Ok(axum::Json(UserBody {
         user: UserView::from(&v.user),
         access_keys: views(&v.access_keys),
@@ -146,12 +199,11 @@ struct ResetBody {
     access_key: NewAccessKeyView,
 }
 
-pub async fn reset_keys(
-    State(state): State<AppState>,
-    Params(params): Params<(String, String, String)>,
-) -> Result<Response, ApiError> {
-    let (ctx, groups, user) = user_route(&state, params)?;
-    let r = detached(async move { users::reset_keys(&ctx, &user, &groups).await }).await?;
+async fn reset_keys(site: Site, user: &str) -> Result<Response, ApiError> {
+    let user = parse(UserName::parse(user))?;
+    let membership = site.membership();
+    let ctx = site.ctx;
+    let r = detached(async move { users::reset_keys(&ctx, &user, &membership).await }).await?;
     Ok(no_store(ResetBody {
         deleted_key_ids: r.deleted_key_ids,
         access_key: NewAccessKeyView::from(&r.access_key),
@@ -166,16 +218,87 @@ struct DeletedUserBody {
     groups: Vec<String>,
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    Params(params): Params<(String, String, String)>,
-) -> Result<Response, ApiError> {
-    let (ctx, groups, user) = user_route(&state, params)?;
-    let d = detached(async move { users::delete(&ctx, &user, &groups).await }).await?;
+async fn delete(site: Site, user: &str) -> Result<Response, ApiError> {
+    let user = parse(UserName::parse(user))?;
+    let membership = site.membership();
+    let ctx = site.ctx;
+    let d = detached(async move { users::delete(&ctx, &user, &membership).await }).await?;
     Ok(axum::Json(DeletedUserBody {
         user: d.user,
         deleted_key_ids: d.deleted_key_ids,
         groups: d.groups,
     })
     .into_response())
+}
+
+pub async fn create_bucket_user(
+    State(state): State<AppState>,
+    Params((account, bucket)): Params<(String, String)>,
+    Json(body): Json<CreateUserBody>,
+) -> Result<Response, ApiError> {
+    create(Site::bucket(&state, &account, &bucket)?, body).await
+}
+
+pub async fn list_bucket_users(
+    State(state): State<AppState>,
+    Params((account, bucket)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    list(Site::bucket(&state, &account, &bucket)?).await
+}
+
+pub async fn show_bucket_user(
+    State(state): State<AppState>,
+    Params((account, bucket, user)): Params<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    show(Site::bucket(&state, &account, &bucket)?, &user).await
+}
+
+pub async fn reset_bucket_user(
+    State(state): State<AppState>,
+    Params((account, bucket, user)): Params<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    reset_keys(Site::bucket(&state, &account, &bucket)?, &user).await
+}
+
+pub async fn delete_bucket_user(
+    State(state): State<AppState>,
+    Params((account, bucket, user)): Params<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    delete(Site::bucket(&state, &account, &bucket)?, &user).await
+}
+
+pub async fn create_website_user(
+    State(state): State<AppState>,
+    Params((account, website)): Params<(String, String)>,
+    Json(body): Json<CreateUserBody>,
+) -> Result<Response, ApiError> {
+    create(Site::website(&state, &account, &website)?, body).await
+}
+
+pub async fn list_website_users(
+    State(state): State<AppState>,
+    Params((account, website)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    list(Site::website(&state, &account, &website)?).await
+}
+
+pub async fn show_website_user(
+    State(state): State<AppState>,
+    Params((account, website, user)): Params<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    show(Site::website(&state, &account, &website)?, &user).await
+}
+
+pub async fn reset_website_user(
+    State(state): State<AppState>,
+    Params((account, website, user)): Params<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    reset_keys(Site::website(&state, &account, &website)?, &user).await
+}
+
+pub async fn delete_website_user(
+    State(state): State<AppState>,
+    Params((account, website, user)): Params<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    delete(Site::website(&state, &account, &website)?, &user).await
 }

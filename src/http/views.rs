@@ -181,3 +181,130 @@ impl From<&AttachedPolicy> for AttachedPolicyView {
 pub fn views<'a, T: 'a, V: From<&'a T>>(items: &'a [T]) -> Vec<V> {
     items.iter().map(V::from).collect()
 }
+
+/// A CloudFront distribution in the seed's shape.
+pub fn distribution(d: &aws_sdk_cloudfront::types::Distribution) -> serde_json::Value {
+    use serde_json::json;
+    let c = d.distribution_config();
+    let config = c.map(|c| {
+        let aliases: Vec<&str> = c.aliases().map(|a| a.items().iter().map(String::as_str).collect()).unwrap_or_default();
+        let origins: Vec<serde_json::Value> = c
+            .origins()
+            .map(|o| o.items())
+            .unwrap_or_default()
+            .iter()
+            .map(|o| {
+                json!({
+                    "Id": o.id(),
+                    "DomainName": o.domain_name(),
+                    "OriginPath": o.origin_path(),
+                    "CustomOriginConfig": o.custom_origin_config().map(|c| json!({
+                        "HTTPPort": c.http_port(),
+                        "HTTPSPort": c.https_port(),
+                        "OriginProtocolPolicy": c.origin_protocol_policy().as_str(),
+                        "OriginReadTimeout": c.origin_read_timeout(),
+                        "OriginKeepaliveTimeout": c.origin_keepalive_timeout(),
+                        "OriginSslProtocols": c.origin_ssl_protocols().map(|p| json!({
+                            "Items": p.items().iter().map(|i| i.as_str()).collect::<Vec<_>>(),
+                            "Quantity": p.quantity(),
+                        })),
+                    })),
+                    "S3OriginConfig": null,
+                })
+            })
+            .collect();
+        let behavior = c.default_cache_behavior();
+        let cert = c.viewer_certificate();
+        let geo = c.restrictions().and_then(|r| r.geo_restriction());
+        json!({
+            "Aliases": {"Items": aliases, "Quantity": aliases.len()},
+            "CallerReference": c.caller_reference(),
+            "Comment": c.comment(),
+            "DefaultCacheBehavior": behavior.map(|b| json!({
+                "TargetOriginId": b.target_origin_id(),
+                "ViewerProtocolPolicy": b.viewer_protocol_policy().as_str(),
+                "Compress": b.compress(),
+                "CachePolicyId": b.cache_policy_id(),
+            })),
+            "DefaultRootObject": c.default_root_object(),
+            "Enabled": c.enabled(),
+            "HttpVersion": c.http_version().map(|v| v.as_str()),
+            "IsIPV6Enabled": c.is_ipv6_enabled(),
+            "Logging": c.logging().map(|l| json!({
+                "Bucket": l.bucket(), "Enabled": l.enabled(), "IncludeCookies": l.include_cookies(), "Prefix": l.prefix(),
+            })),
+            "Origins": {"Items": origins, "Quantity": origins.len()},
+            "PriceClass": c.price_class().map(|p| p.as_str()),
+            "Restrictions": {"GeoRestriction": geo.map(|g| json!({
+                "Items": g.items(),
+                "Quantity": g.quantity(),
+                "RestrictionType": g.restriction_type().as_str(),
+            }))},
+            "ViewerCertificate": cert.map(|v| json!({
+                "ACMCertificateArn": v.acm_certificate_arn(),
+                // The older fields the seed shows, derived from the current ones.
+                "Certificate": v.acm_certificate_arn(),
+                "CertificateSource": v.acm_certificate_arn().map(|_| "acm"),
+                "CloudFrontDefaultCertificate": v.cloud_front_default_certificate(),
+                "IAMCertificateId": v.iam_certificate_id(),
+                "MinimumProtocolVersion": v.minimum_protocol_version().map(|m| m.as_str()),
+                "SSLSupportMethod": v.ssl_support_method().map(|m| m.as_str()),
+            })),
+        })
+    });
+    json!({
+        "ARN": d.arn(),
+        "DistributionConfig": config,
+        "DomainName": d.domain_name(),
+        "Id": d.id(),
+        "InProgressInvalidationBatches": d.in_progress_invalidation_batches(),
+        "LastModifiedTime": timestamp(d.last_modified_time()),
+        "Status": d.status(),
+    })
+}
+
+/// A Route 53 record set in the seed's shape.
+pub fn dns_record(r: &aws_sdk_route53::types::ResourceRecordSet) -> serde_json::Value {
+    use serde_json::json;
+    json!({
+        "AliasTarget": r.alias_target().map(|a| json!({
+            "DNSName": a.dns_name(), "EvaluateTargetHealth": a.evaluate_target_health(), "HostedZoneId": a.hosted_zone_id(),
+        })),
+        "Failover": r.failover().map(|f| f.as_str()),
+        "GeoLocation": null,
+        "HealthCheckId": r.health_check_id(),
+        "MultiValueAnswer": r.multi_value_answer(),
+        "Name": r.name(),
+        "Region": r.region().map(|x| x.as_str()),
+        "ResourceRecords": if r.resource_records().is_empty() { serde_json::Value::Null } else {
+            json!(r.resource_records().iter().map(|x| json!({"Value": x.value()})).collect::<Vec<_>>())
+        },
+        "SetIdentifier": r.set_identifier(),
+        "TTL": r.ttl(),
+        "TrafficPolicyInstanceId": r.traffic_policy_instance_id(),
+        "Type": r.r#type().as_str(),
+        "Weight": r.weight(),
+    })
+}
+
+/// A Route 53 change in the seed's shape.
+pub fn dns_change(c: &aws_sdk_route53::types::ChangeInfo) -> serde_json::Value {
+    serde_json::json!({
+        "Comment": c.comment(), "Id": c.id(), "Status": c.status().as_str(), "SubmittedAt": timestamp(c.submitted_at()),
+    })
+}
+
+/// A CloudFront invalidation in the seed's shape.
+pub fn invalidation(i: &aws_sdk_cloudfront::types::Invalidation) -> serde_json::Value {
+    use serde_json::json;
+    let batch = i.invalidation_batch();
+    json!({
+        "CreateTime": timestamp(i.create_time()),
+        "Id": i.id(),
+        "InvalidationBatch": batch.map(|b| json!({
+            "CallerReference": b.caller_reference(),
+            "Paths": {"Items": b.paths().map(|p| p.items()).unwrap_or_default(), "Quantity": b.paths().map(|p| p.quantity())},
+        })),
+        "Status": i.status(),
+    })
+}

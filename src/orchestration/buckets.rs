@@ -64,7 +64,10 @@ impl Ctx {
 
     /// The keys of tags the service keeps for itself on buckets.
     pub fn reserved_tag_keys(&self) -> Vec<&str> {
-        vec![self.org_tag.key.as_str()]
+        vec![
+            self.org_tag.key.as_str(),
+            crate::domain::website::DISTRIBUTION_TAG,
+        ]
     }
 
     /// Creates the IAM policy of a bucket's group of `kind`; the name is unique per account, so this is also the
@@ -320,7 +323,7 @@ pub async fn update(
 /// Deletes a bucket and the IAM resources the service made for it (ORCHESTRATION §4.4). Safe to repeat after a
 /// partial failure: every step treats "already gone" as done, and the bucket goes last.
 pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpError> {
-    let groups = BucketGroup::all(bucket);
+    let names = IamNames::of(ctx, &BucketGroup::all(bucket)).await?;
     let (state, no_versions, iam) = tokio::join!(
         ctx.aws.head_bucket(bucket),
         async {
@@ -329,7 +332,7 @@ pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpE
                 other => other,
             }
         },
-        BucketIam::read(ctx, &groups),
+        BucketIam::read(ctx, &names),
     );
     let state = state?;
     if !no_versions? {
@@ -339,7 +342,7 @@ pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpE
     if state == BucketState::Missing && iam.is_empty() {
         return Err(OpError::not_found(Resource::Bucket, bucket.as_str()));
     }
-    let mut deleted = iam.tear_down(ctx, &groups).await?;
+    let mut deleted = iam.tear_down(ctx, &names).await?;
     if state != BucketState::Missing {
         gone(ctx.aws.delete_bucket(bucket).await).map_err(|e| {
             match e.has_code("BucketNotEmpty") {
@@ -350,6 +353,26 @@ pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpE
     }
     deleted.bucket = bucket.to_string();
     Ok(deleted)
+}
+
+/// The exact IAM names of a bucket's groups and policies: what a delete may remove, and nothing else.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IamNames {
+    pub groups: Vec<String>,
+    /// (name, ARN)
+    pub policies: Vec<(String, String)>,
+}
+
+impl IamNames {
+    pub(crate) async fn of(ctx: &Ctx, groups: &[BucketGroup]) -> Result<IamNames, OpError> {
+        let mut names = IamNames::default();
+        for g in groups {
+            names.groups.push(g.group.as_str().to_owned());
+            let arn = ctx.aws.policy_arn(&g.iam_path, g.policy.as_str()).await?;
+            names.policies.push((g.policy.as_str().to_owned(), arn));
+        }
+        Ok(names)
+    }
 }
 
 /// What exists in IAM of one bucket's groups: their members, attached policies, and the bucket's own policies
@@ -365,24 +388,23 @@ pub(crate) struct BucketIam {
 }
 
 impl BucketIam {
-    pub(crate) async fn read(ctx: &Ctx, groups: &[BucketGroup]) -> Result<BucketIam, OpError> {
+    pub(crate) async fn read(ctx: &Ctx, names: &IamNames) -> Result<BucketIam, OpError> {
         let aws = &ctx.aws;
-        let group_reads = join_all(groups.iter().map(|g| async move {
+        let group_reads = join_all(names.groups.iter().map(|g| async move {
             let (members, attached) =
-                tokio::join!(async { found(aws.get_group(&g.group).await) }, async {
-                    found(aws.list_attached_group_policies(g.group.as_str()).await)
+                tokio::join!(async { found(aws.get_group(g).await) }, async {
+                    found(aws.list_attached_group_policies(g).await)
                 });
             Ok::<_, crate::aws::AwsError>((g, members?, attached?))
         }));
-        let policy_reads = join_all(groups.iter().map(|g| async move {
-            let arn = aws.policy_arn(g.policy.as_str()).await?;
+        let policy_reads = join_all(names.policies.iter().map(|(name, arn)| async move {
             // GetPolicy says whether it exists (moto lists no entities for a missing policy instead of failing).
             let (policy, entities) =
-                tokio::join!(async { found(aws.get_policy(&arn).await) }, async {
-                    found(aws.list_entities_for_policy(&arn).await)
+                tokio::join!(async { found(aws.get_policy(arn).await) }, async {
+                    found(aws.list_entities_for_policy(arn).await)
                 });
             let entities = policy?.and(entities?);
-            Ok::<_, crate::aws::AwsError>((g.policy.as_str().to_owned(), arn, entities))
+            Ok::<_, crate::aws::AwsError>((name.clone(), arn.clone(), entities))
         }));
         let (group_reads, policy_reads) = tokio::join!(group_reads, policy_reads);
         let mut iam = BucketIam::default();
@@ -390,13 +412,13 @@ impl BucketIam {
             let (g, members, attached) = r?;
             if let Some((_, users)) = members {
                 let names = users.iter().map(|u| u.user_name().to_owned()).collect();
-                iam.members.insert(g.group.as_str().to_owned(), names);
+                iam.members.insert(g.clone(), names);
                 let arns = attached
                     .unwrap_or_default()
                     .iter()
                     .filter_map(|p| p.policy_arn().map(str::to_owned))
                     .collect();
-                iam.group_policies.insert(g.group.as_str().to_owned(), arns);
+                iam.group_policies.insert(g.clone(), arns);
             }
         }
         for r in policy_reads {
@@ -425,11 +447,11 @@ impl BucketIam {
     pub(crate) async fn tear_down(
         &self,
         ctx: &Ctx,
-        groups: &[BucketGroup],
+        names: &IamNames,
     ) -> Result<DeletedBucket, OpError> {
         let aws = &ctx.aws;
-        let our_groups: BTreeSet<&str> = groups.iter().map(|g| g.group.as_str()).collect();
-        let our_policies: BTreeSet<&str> = groups.iter().map(|g| g.policy.as_str()).collect();
+        let our_groups: BTreeSet<&str> = names.groups.iter().map(String::as_str).collect();
+        let our_policies: BTreeSet<&str> = names.policies.iter().map(|(n, _)| n.as_str()).collect();
         let users: BTreeSet<&str> = self
             .members
             .values()

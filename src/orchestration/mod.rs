@@ -4,6 +4,7 @@
 pub mod buckets;
 pub mod rollback;
 pub mod users;
+pub mod websites;
 
 use std::sync::Arc;
 
@@ -27,6 +28,9 @@ pub enum Resource {
     Policy,
     Group,
     User,
+    Website,
+    Distribution,
+    DnsRecord,
 }
 
 impl Resource {
@@ -36,6 +40,9 @@ impl Resource {
             Resource::Policy => "IAM policy",
             Resource::Group => "IAM group",
             Resource::User => "user",
+            Resource::Website => "website",
+            Resource::Distribution => "CloudFront distribution for",
+            Resource::DnsRecord => "DNS record",
         }
     }
 }
@@ -53,6 +60,9 @@ pub enum OpError {
     NotEmpty(String),
     #[error("{0}")]
     Invalid(String),
+    /// The configuration does not fit what AWS holds (a missing certificate, say): the operator's to fix.
+    #[error("{0}")]
+    Config(String),
     #[error(transparent)]
     Aws(#[from] AwsError),
     /// A create failed and what it had created was undone (as far as `rollback` says).

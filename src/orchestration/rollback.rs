@@ -21,15 +21,47 @@ const ROLLBACK_DEADLINE: Duration = Duration::from_secs(120);
 const ATTEMPTS: u32 = 3;
 
 /// One thing a request created, as the call that removes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Undo {
-    DeleteAccessKey { user: String, key_id: String },
-    RemoveUserFromGroup { user: String, group: String },
-    DetachGroupPolicy { group: String, policy_arn: String },
-    DeleteUser { user: String },
-    DeleteGroup { group: String },
-    DeletePolicy { arn: String },
-    DeleteBucket { bucket: BucketName },
+    DeleteAccessKey {
+        user: String,
+        key_id: String,
+    },
+    RemoveUserFromGroup {
+        user: String,
+        group: String,
+    },
+    DetachGroupPolicy {
+        group: String,
+        policy_arn: String,
+    },
+    DeleteUser {
+        user: String,
+    },
+    DeleteGroup {
+        group: String,
+    },
+    DeletePolicy {
+        arn: String,
+    },
+    DeleteBucket {
+        bucket: BucketName,
+    },
+    /// Route 53 records created in `zone`.
+    DeleteRecords {
+        zone: String,
+        records: Vec<aws_sdk_route53::types::ResourceRecordSet>,
+    },
+    /// A distribution cannot be deleted while enabled: it is disabled, and the cleaner deletes it later. When
+    /// its id is unknown (the create timed out), it is found by its alias, which CloudFront keeps unique.
+    DisableDistribution {
+        id: Option<String>,
+        alias: String,
+    },
+    DeleteObject {
+        bucket: BucketName,
+        key: String,
+    },
 }
 
 impl Undo {
@@ -37,10 +69,15 @@ impl Undo {
     /// it is attached, a user while it has keys.
     fn tier(&self) -> u8 {
         match self {
+            // DNS first: the name must stop pointing at the site before anything behind it goes.
             Undo::DeleteAccessKey { .. }
             | Undo::RemoveUserFromGroup { .. }
-            | Undo::DetachGroupPolicy { .. } => 0,
-            Undo::DeleteUser { .. } | Undo::DeleteGroup { .. } => 1,
+            | Undo::DetachGroupPolicy { .. }
+            | Undo::DeleteRecords { .. } => 0,
+            Undo::DeleteUser { .. }
+            | Undo::DeleteGroup { .. }
+            | Undo::DisableDistribution { .. }
+            | Undo::DeleteObject { .. } => 1,
             Undo::DeletePolicy { .. } | Undo::DeleteBucket { .. } => 2,
         }
     }
@@ -64,6 +101,18 @@ impl Undo {
             }
             Undo::DeletePolicy { arn } => arn.clone(),
             Undo::DeleteBucket { bucket } => bucket.arn(),
+            Undo::DeleteRecords { zone, records } => {
+                let names: Vec<String> = records
+                    .iter()
+                    .map(|r| format!("{} {}", r.name, r.r#type.as_str()))
+                    .collect();
+                format!("DNS records {} in zone {zone}", names.join(", "))
+            }
+            Undo::DisableDistribution { id, alias } => match id {
+                Some(id) => format!("arn:aws:cloudfront::{account}:distribution/{id}"),
+                None => format!("CloudFront distribution for {alias}"),
+            },
+            Undo::DeleteObject { bucket, key } => format!("{}/{key}", bucket.arn()),
         }
     }
 
@@ -80,6 +129,21 @@ impl Undo {
             Undo::DeleteGroup { group } => aws.delete_group(group).await,
             Undo::DeletePolicy { arn } => aws.delete_policy(arn).await,
             Undo::DeleteBucket { bucket } => aws.delete_bucket(bucket).await,
+            Undo::DeleteRecords { zone, records } => aws
+                .change_records(zone, aws_sdk_route53::types::ChangeAction::Delete, records)
+                .await
+                .map(|_| ()),
+            Undo::DisableDistribution { id, alias } => {
+                let id = match id {
+                    Some(id) => Some(id.clone()),
+                    None => aws.distribution_with_alias(alias).await?,
+                };
+                match id {
+                    Some(id) => aws.disable_distribution(&id).await.map(|_| ()),
+                    None => Ok(()),
+                }
+            }
+            Undo::DeleteObject { bucket, key } => aws.delete_object(bucket, key).await,
         })
     }
 }

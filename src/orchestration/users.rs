@@ -10,7 +10,8 @@ use super::{first_error, Ctx, OpError, Resource};
 use crate::aws::iam::found;
 use crate::aws::s3::BucketState;
 use crate::aws::{retry_not_visible, AwsError};
-use crate::domain::names::{BucketGroup, BucketName, UserName};
+use crate::domain::names::{BucketGroup, BucketName, GroupKind, UserName};
+use crate::domain::website::PLACEHOLDER_TAGGING;
 
 /// A validated user create request.
 #[derive(Debug, Clone)]
@@ -19,6 +20,57 @@ pub struct CreateUser {
     pub user: UserName,
     /// The groups to join; the ones that do not exist yet are created with their policies.
     pub groups: Vec<BucketGroup>,
+    /// A page to write at this key unless an object is there already (a path-scoped website user's
+    /// `<prefix>/index.html`): (key, content).
+    pub placeholder: Option<(String, String)>,
+}
+
+/// Which IAM groups make a user a member of a bucket (or website): its root groups, and for websites the
+/// path-scoped groups under the website's IAM path prefix.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub root: Vec<BucketGroup>,
+    pub scoped_prefix: Option<String>,
+}
+
+impl Membership {
+    pub fn bucket(bucket: &BucketName) -> Self {
+        Membership {
+            root: BucketGroup::all(bucket),
+            scoped_prefix: None,
+        }
+    }
+
+    pub fn website(bucket: &BucketName) -> Self {
+        Membership {
+            root: GroupKind::WEBSITE
+                .into_iter()
+                .map(|k| BucketGroup::new(bucket, k).expect("bucket names fit IAM names"))
+                .collect(),
+            scoped_prefix: Some(crate::domain::names::scoped_iam_prefix(bucket)),
+        }
+    }
+
+    fn contains(&self, g: &Group) -> bool {
+        self.root.iter().any(|r| r.group.as_str() == g.group_name())
+            || self
+                .scoped_prefix
+                .as_deref()
+                .is_some_and(|p| g.path().starts_with(p))
+    }
+
+    /// The names of every group of the bucket that exists or may exist.
+    async fn group_names(&self, ctx: &Ctx) -> Result<Vec<String>, AwsError> {
+        let mut names: Vec<String> = self
+            .root
+            .iter()
+            .map(|g| g.group.as_str().to_owned())
+            .collect();
+        if let Some(prefix) = &self.scoped_prefix {
+            names.extend(ctx.aws.list_by_path(prefix).await?.0);
+        }
+        Ok(names)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -89,7 +141,7 @@ async fn create_steps(
         join_all(
             req.groups
                 .iter()
-                .map(|g| async move { found(aws.get_group(&g.group).await) })
+                .map(|g| async move { found(aws.get_group(g.group.as_str()).await) })
         ),
         aws.create_user(&req.user, std::slice::from_ref(&ctx.org_tag)),
     );
@@ -117,7 +169,7 @@ async fn create_steps(
             .map(|(g, existing)| async move {
                 let exists = existing?.is_some();
                 if !exists {
-                    ensure_group(ctx, &req.bucket, g, None, journal).await?;
+                    ensure_group(ctx, &req.bucket, g, journal).await?;
                 }
                 let r =
                     retry_not_visible(|| aws.add_user_to_group(user_name, g.group.as_str())).await;
@@ -131,8 +183,28 @@ async fn create_steps(
                 Ok::<(), OpError>(())
             }),
     );
-    let (key, joins) = tokio::join!(key, joins);
+    let placeholder = async {
+        let Some((key, body)) = &req.placeholder else {
+            return Ok(());
+        };
+        if aws.object_exists(&req.bucket, key).await? {
+            return Ok(());
+        }
+        let r = aws
+            .put_html(&req.bucket, key, body, PLACEHOLDER_TAGGING)
+            .await;
+        journal.created(
+            r,
+            Undo::DeleteObject {
+                bucket: req.bucket.clone(),
+                key: key.clone(),
+            },
+        )?;
+        Ok::<(), OpError>(())
+    };
+    let (key, joins, placeholder) = tokio::join!(key, joins, placeholder);
     first_error(joins)?;
+    placeholder?;
     Ok(CreatedUser {
         user,
         access_key: key?,
@@ -146,10 +218,22 @@ pub(crate) async fn ensure_group(
     ctx: &Ctx,
     bucket: &BucketName,
     g: &BucketGroup,
-    distribution_arn: Option<&str>,
     journal: &Journal,
 ) -> Result<(), OpError> {
     let aws = &ctx.aws;
+    // The CloudFront admin policy is about the website's distribution, found through the bucket's tag.
+    let distribution_arn = match g.kind {
+        GroupKind::WebAdmin => match ctx.distribution_id(bucket).await? {
+            Some(id) => Some(ctx.distribution_arn(&id).await?),
+            None => {
+                return Err(OpError::Invalid(format!(
+                    "{bucket} has no CloudFront distribution"
+                )))
+            }
+        },
+        _ => None,
+    };
+    let distribution_arn = distribution_arn.as_deref();
     let (policy, group) = tokio::join!(
         ctx.create_group_policy(g, bucket, distribution_arn),
         aws.create_group(&g.group, &g.iam_path)
@@ -176,7 +260,7 @@ pub(crate) async fn ensure_group(
     };
     let (arn, made_policy) = match policy? {
         (Some(arn), made) => (arn, made),
-        (None, made) => (aws.policy_arn(g.policy.as_str()).await?, made),
+        (None, made) => (aws.policy_arn(&g.iam_path, g.policy.as_str()).await?, made),
     };
     // Attaching is idempotent, so both racing requests may do it.
     let attached = retry_not_visible(|| aws.attach_group_policy(g.group.as_str(), &arn)).await;
@@ -198,24 +282,27 @@ pub(crate) async fn ensure_group(
 pub async fn list(
     ctx: &Ctx,
     bucket: &BucketName,
-    groups: &[BucketGroup],
+    membership: &Membership,
 ) -> Result<Vec<User>, OpError> {
     let aws = &ctx.aws;
-    let (state, members) = tokio::join!(
-        aws.head_bucket(bucket),
-        join_all(
+    // The member lists are read right away for buckets, and after one listing of the scoped groups for websites.
+    let members = async {
+        let groups = membership.group_names(ctx).await?;
+        let members = join_all(
             groups
                 .iter()
-                .map(|g| async move { found(aws.get_group(&g.group).await) })
+                .map(|g| async move { found(aws.get_group(g).await) }),
         )
-    );
+        .await;
+        members.into_iter().collect::<Result<Vec<_>, AwsError>>()
+    };
+    let (state, members) = tokio::join!(aws.head_bucket(bucket), members);
     usable(state?, bucket)?;
+    let members = members?;
     let mut users: BTreeMap<String, User> = BTreeMap::new();
-    for m in members {
-        if let Some((_, members)) = m? {
-            for u in members {
-                users.entry(u.user_id().to_owned()).or_insert(u);
-            }
+    for (_, members) in members.into_iter().flatten() {
+        for u in members {
+            users.entry(u.user_id().to_owned()).or_insert(u);
         }
     }
     let mut users: Vec<User> = users.into_values().collect();
@@ -227,7 +314,7 @@ pub async fn list(
 fn bucket_memberships(
     user: &UserName,
     groups: Result<Vec<Group>, AwsError>,
-    bucket_groups: &[BucketGroup],
+    membership: &Membership,
 ) -> Result<Vec<Group>, OpError> {
     let groups = match groups {
         Err(e) if e.is_not_found() => return Err(user_missing(user)),
@@ -235,11 +322,7 @@ fn bucket_memberships(
     };
     let ours: Vec<Group> = groups
         .into_iter()
-        .filter(|g| {
-            bucket_groups
-                .iter()
-                .any(|b| b.group.as_str() == g.group_name())
-        })
+        .filter(|g| membership.contains(g))
         .collect();
     match ours.is_empty() {
         true => Err(user_missing(user)),
@@ -250,7 +333,7 @@ fn bucket_memberships(
 pub async fn show(
     ctx: &Ctx,
     user: &UserName,
-    bucket_groups: &[BucketGroup],
+    membership: &Membership,
 ) -> Result<UserView, OpError> {
     let aws = &ctx.aws;
     let (groups, details, keys) = tokio::join!(
@@ -258,7 +341,7 @@ pub async fn show(
         aws.get_user(user),
         aws.list_access_keys(user.as_str())
     );
-    let groups = bucket_memberships(user, groups, bucket_groups)?;
+    let groups = bucket_memberships(user, groups, membership)?;
     let missing = |e: AwsError| match e.is_not_found() {
         true => user_missing(user),
         false => OpError::from(e),
@@ -292,12 +375,12 @@ pub async fn show(
 pub async fn reset_keys(
     ctx: &Ctx,
     user: &UserName,
-    bucket_groups: &[BucketGroup],
+    membership: &Membership,
 ) -> Result<ResetKeys, OpError> {
     let aws = &ctx.aws;
     let name = user.as_str();
     let (groups, keys) = tokio::join!(aws.list_groups_for_user(name), aws.list_access_keys(name));
-    bucket_memberships(user, groups, bucket_groups)?;
+    bucket_memberships(user, groups, membership)?;
     let mut keys = keys?;
     keys.sort_by_key(|k| k.create_date().map(|d| (d.secs(), d.subsec_nanos())));
     let mut deleted = Vec::new();
@@ -327,7 +410,7 @@ pub async fn reset_keys(
 pub async fn delete(
     ctx: &Ctx,
     user: &UserName,
-    bucket_groups: &[BucketGroup],
+    membership: &Membership,
 ) -> Result<DeletedUser, OpError> {
     let aws = &ctx.aws;
     let name = user.as_str();
@@ -337,7 +420,7 @@ pub async fn delete(
         aws.list_attached_user_policies(name)
     );
     let all_groups = groups.clone();
-    bucket_memberships(user, groups, bucket_groups)?;
+    bucket_memberships(user, groups, membership)?;
     let all_groups = all_groups?;
     let key_ids: Vec<String> = keys?
         .iter()

@@ -1,0 +1,237 @@
+//! `/v1/s3/{account}/websites…`: create, head, show, update tags, invalidate, delete, and the bookmark.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::buckets::{bookmark, caller_tags, BucketBody, DuckQuery};
+use super::error::ApiError;
+use super::extract::{Json, Params};
+use super::views::{self, GroupView, PolicyView};
+use super::{detached, parse_website};
+use crate::app::AppState;
+use crate::aws::s3::BucketState;
+use crate::domain::tags::Tag;
+use crate::orchestration::websites::{self, CreateWebsite, WebsiteView};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct CreateWebsiteBody {
+    #[serde(default)]
+    tags: Option<Vec<Tag>>,
+    bucket_input: BucketInput,
+    #[serde(default)]
+    website_configuration: Option<WebsiteConfiguration>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct BucketInput {
+    bucket: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct WebsiteConfiguration {
+    #[serde(default)]
+    index_document: Option<IndexDocument>,
+    #[serde(default)]
+    error_document: Option<ErrorDocument>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct IndexDocument {
+    suffix: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ErrorDocument {
+    key: String,
+}
+
+/// An index suffix or error key: a plain object name, not a path out of the bucket.
+fn document_name(what: &str, name: &str) -> Result<String, ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 1024
+        && !name.starts_with('/')
+        && !name
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        && name.chars().all(|c| !c.is_control());
+    match ok {
+        true => Ok(name.to_owned()),
+        false => Err(ApiError::bad_request(
+            "InvalidWebsiteConfiguration",
+            format!("{what} {name:?} is not a valid object key"),
+        )),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Params(account): Params<String>,
+    Json(body): Json<CreateWebsiteBody>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let site = parse_website(&body.bucket_input.bucket, &ctx)?;
+    let tags = caller_tags(&state, body.tags)?;
+    let config = body.website_configuration;
+    let index_document = match config.as_ref().and_then(|c| c.index_document.as_ref()) {
+        Some(i) if i.suffix.contains('/') => {
+            return Err(ApiError::bad_request(
+                "InvalidWebsiteConfiguration",
+                "IndexDocument.Suffix must not contain `/`",
+            ))
+        }
+        Some(i) => document_name("IndexDocument.Suffix", &i.suffix)?,
+        None => "index.html".to_owned(),
+    };
+    let error_document = match config.as_ref().and_then(|c| c.error_document.as_ref()) {
+        Some(e) => Some(document_name("ErrorDocument.Key", &e.key)?),
+        None => None,
+    };
+    let req = CreateWebsite {
+        site,
+        tags,
+        index_document,
+        error_document,
+    };
+    let w = detached(websites::create(ctx, req)).await?;
+    let body = json!({
+        "Bucket": format!("/{}", w.bucket.bucket),
+        "Policy": PolicyView::from(&w.bucket.policy),
+        "Group": GroupView::from(&w.bucket.group),
+        "WebPolicy": PolicyView::from(&w.web_policy),
+        "WebGroup": GroupView::from(&w.web_group),
+        "Distribution": views::distribution(&w.distribution),
+        "DnsChange": views::dns_change(&w.dns_change),
+    });
+    Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+}
+
+pub async fn head(
+    State(state): State<AppState>,
+    Params((account, website)): Params<(String, String)>,
+) -> StatusCode {
+    let result = async {
+        let ctx = state.ctx(&account)?;
+        let site = parse_website(&website, &ctx)?;
+        Ok::<_, ApiError>(ctx.aws.head_bucket(site.bucket()).await?)
+    };
+    match result.await {
+        Ok(BucketState::Reachable) => StatusCode::OK,
+        Ok(BucketState::Forbidden) => StatusCode::FORBIDDEN,
+        Ok(BucketState::Missing) => StatusCode::NOT_FOUND,
+        Err(e) => e.status,
+    }
+}
+
+fn website_body(v: WebsiteView) -> serde_json::Value {
+    let mut body = serde_json::to_value(BucketBody::from(v.bucket)).expect("serializes");
+    body["DNSRecord"] = v
+        .dns_record
+        .as_ref()
+        .map(views::dns_record)
+        .unwrap_or(serde_json::Value::Null);
+    body["Distribution"] = v
+        .distribution
+        .as_ref()
+        .map(views::distribution)
+        .unwrap_or(serde_json::Value::Null);
+    body
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Params((account, website)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let site = parse_website(&website, &ctx)?;
+    Ok(axum::Json(website_body(websites::show(&ctx, &site).await?)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct UpdateWebsiteBody {
+    tags: Vec<Tag>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Params((account, website)): Params<(String, String)>,
+    Json(body): Json<UpdateWebsiteBody>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let site = parse_website(&website, &ctx)?;
+    let tags = caller_tags(&state, Some(body.tags))?;
+    let v = detached(async move { websites::update_tags(&ctx, &site, &tags).await }).await?;
+    Ok(axum::Json(website_body(v)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct InvalidateBody {
+    cache_invalidation: Vec<String>,
+}
+
+pub async fn invalidate(
+    State(state): State<AppState>,
+    Params((account, website)): Params<(String, String)>,
+    Json(body): Json<InvalidateBody>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let site = parse_website(&website, &ctx)?;
+    let paths = body.cache_invalidation;
+    if paths.is_empty() || paths.len() > 15 {
+        return Err(ApiError::bad_request(
+            "InvalidInvalidation",
+            "CacheInvalidation takes 1 to 15 paths",
+        ));
+    }
+    if let Some(bad) = paths
+        .iter()
+        .find(|p| !p.starts_with('/') || p.len() > 4096 || p.chars().any(char::is_control))
+    {
+        return Err(ApiError::bad_request(
+            "InvalidInvalidation",
+            format!("path {bad:?} must start with `/`"),
+        ));
+    }
+    let (invalidation, location) = websites::invalidate(&ctx, &site, &paths).await?;
+    Ok(axum::Json(
+        json!({"Invalidation": views::invalidation(&invalidation), "Location": location}),
+    )
+    .into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Params((account, website)): Params<(String, String)>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let site = parse_website(&website, &ctx)?;
+    let d = detached(async move { websites::delete(&ctx, &site).await }).await?;
+    Ok(axum::Json(json!({
+        "Website": d.iam.bucket,
+        "Users": d.iam.users,
+        "Policies": d.iam.policies,
+        "Groups": d.iam.groups,
+        "DNSRecord": d.dns_records.iter().find(|r| r.r#type == aws_sdk_route53::types::RrType::A).map(views::dns_record),
+        "Distribution": d.distribution.as_ref().map(views::distribution),
+    }))
+    .into_response())
+}
+
+pub async fn duck(
+    State(state): State<AppState>,
+    Params((account, website)): Params<(String, String)>,
+    query: Result<Query<DuckQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    let site = parse_website(&website, &ctx)?;
+    bookmark(&state, &ctx, site.bucket(), query).await
+}

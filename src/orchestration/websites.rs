@@ -1,0 +1,542 @@
+//! Website workflows: a bucket served by S3 website hosting behind CloudFront, with an ACM certificate and
+//! Route 53 alias records (ORCHESTRATION §4.6–4.7).
+
+use aws_sdk_acm::types::CertificateStatus;
+use aws_sdk_cloudfront::types::{Distribution, Invalidation};
+use aws_sdk_iam::types::{Group, Policy};
+use aws_sdk_route53::types::{ChangeAction, ChangeInfo, ResourceRecordSet};
+use futures::future::join_all;
+
+use super::buckets::{
+    create_bucket_resources, BucketIam, BucketView, CreatedBucket, DeletedBucket, IamNames,
+};
+use super::rollback::{Journal, Undo};
+use super::{first_error, Ctx, OpError, Resource};
+use crate::aws::acm::covers;
+use crate::aws::cloudfront::{website_distribution, DistributionSpec};
+use crate::aws::iam::gone;
+use crate::aws::route53::alias_records;
+use crate::aws::s3::{BucketState, PublicAccess};
+use crate::aws::{retry_not_visible, AwsError};
+use crate::domain::names::{scoped_iam_prefix, BucketGroup, BucketName, GroupKind};
+use crate::domain::tags::{CallerTags, Tag};
+use crate::domain::website::{
+    is_placeholder, placeholder_page, website_endpoint, WebsiteName, DISTRIBUTION_TAG,
+    PLACEHOLDER_TAGGING,
+};
+
+/// Public ACLs stay blocked; the public-read bucket policy that CloudFront's custom origin needs is allowed.
+const WEBSITE_PUBLIC_ACCESS: PublicAccess = PublicAccess {
+    block_public_acls: true,
+    ignore_public_acls: true,
+    block_public_policy: false,
+    restrict_public_buckets: false,
+};
+
+/// How many objects a listing looks at to decide whether a site holds more than its placeholders.
+const EMPTINESS_PAGE: i32 = 1000;
+
+/// A validated website create request.
+#[derive(Debug, Clone)]
+pub struct CreateWebsite {
+    pub site: WebsiteName,
+    pub tags: CallerTags,
+    pub index_document: String,
+    pub error_document: Option<String>,
+}
+
+/// What a website create made.
+#[derive(Debug, Clone)]
+pub struct CreatedWebsite {
+    pub bucket: CreatedBucket,
+    pub web_policy: Policy,
+    pub web_group: Group,
+    pub distribution: Distribution,
+    pub dns_change: ChangeInfo,
+}
+
+/// A website as the show route reports it.
+#[derive(Debug, Clone)]
+pub struct WebsiteView {
+    pub bucket: BucketView,
+    pub dns_record: Option<ResourceRecordSet>,
+    pub distribution: Option<Distribution>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeletedWebsite {
+    pub iam: DeletedBucket,
+    pub dns_records: Vec<ResourceRecordSet>,
+    pub distribution: Option<Distribution>,
+}
+
+impl Ctx {
+    fn zone_of(&self, site: &WebsiteName) -> Result<&str, OpError> {
+        self.aws
+            .config
+            .domains
+            .get(site.parent())
+            .map(|d| d.hosted_zone_id.as_str())
+            .ok_or_else(|| OpError::Invalid(format!("domain {} is not configured", site.parent())))
+    }
+
+    /// The ARN of a CloudFront distribution of this account.
+    pub(crate) async fn distribution_arn(&self, id: &str) -> Result<String, OpError> {
+        Ok(format!(
+            "arn:{}:cloudfront::{}:distribution/{id}",
+            self.aws.partition(),
+            self.aws.account_id().await?
+        ))
+    }
+
+    /// The id of the website's distribution, from the bucket's bookkeeping tag.
+    pub(crate) async fn distribution_id(
+        &self,
+        bucket: &BucketName,
+    ) -> Result<Option<String>, OpError> {
+        let tags = self
+            .aws
+            .get_bucket_tagging(bucket)
+            .await
+            .map_err(|e| missing_site(e, bucket))?;
+        Ok(distribution_id_of(&tags))
+    }
+}
+
+fn distribution_id_of(tags: &[Tag]) -> Option<String> {
+    tags.iter()
+        .find(|t| t.key == DISTRIBUTION_TAG)
+        .map(|t| t.value.clone())
+}
+
+fn missing_site(e: AwsError, bucket: &BucketName) -> OpError {
+    match e.is_not_found() {
+        true => OpError::not_found(Resource::Website, bucket.as_str()),
+        false => e.into(),
+    }
+}
+
+/// The certificate for the website: the domain's configured one (checked: issued, covering the name), or an
+/// issued ACM certificate in us-east-1 that covers the name.
+async fn certificate(ctx: &Ctx, site: &WebsiteName) -> Result<String, OpError> {
+    let domain = &ctx.aws.config.domains[site.parent()];
+    let name = site.as_str();
+    if let Some(arn) = &domain.cert_arn {
+        let cert = ctx
+            .aws
+            .describe_certificate(arn)
+            .await
+            .map_err(|e| match e.is_not_found() {
+                true => OpError::Config(format!(
+                    "the certificate {arn} configured for {} does not exist",
+                    site.parent()
+                )),
+                false => e.into(),
+            })?;
+        if cert.status() != Some(&CertificateStatus::Issued) {
+            return Err(OpError::Config(format!(
+                "the certificate {arn} configured for {} is not issued",
+                site.parent()
+            )));
+        }
+        let names = cert
+            .domain_name()
+            .into_iter()
+            .chain(cert.subject_alternative_names().iter().map(String::as_str));
+        if !names.into_iter().any(|n| covers(n, name)) {
+            return Err(OpError::Config(format!(
+                "the certificate {arn} does not cover {name}"
+            )));
+        }
+        return Ok(arn.clone());
+    }
+    let issued = ctx.aws.issued_certificates().await?;
+    issued
+        .iter()
+        .find(|c| {
+            c.domain_name()
+                .into_iter()
+                .chain(
+                    c.subject_alternative_name_summaries()
+                        .iter()
+                        .map(String::as_str),
+                )
+                .any(|n| covers(n, name))
+        })
+        .and_then(|c| c.certificate_arn().map(str::to_owned))
+        .ok_or_else(|| {
+            OpError::Config(format!(
+                "no issued ACM certificate in us-east-1 covers {name}"
+            ))
+        })
+}
+
+/// Creates a website (ORCHESTRATION §4.6) in six sequential round trips; rolls everything back on failure,
+/// the DNS records included. A distribution cannot be deleted at once: rollback disables it and the cleaner
+/// deletes it later.
+pub async fn create(ctx: Ctx, req: CreateWebsite) -> Result<CreatedWebsite, OpError> {
+    let c = ctx.clone();
+    ctx.with_rollback("create_website", move |journal| async move {
+        create_steps(&c, &req, &journal).await
+    })
+    .await
+}
+
+async fn create_steps(
+    ctx: &Ctx,
+    req: &CreateWebsite,
+    journal: &Journal,
+) -> Result<CreatedWebsite, OpError> {
+    let aws = &ctx.aws;
+    let site = &req.site;
+    let bucket = site.bucket();
+    let zone = ctx.zone_of(site)?.to_owned();
+    let tags = req.tags.with(std::slice::from_ref(&ctx.org_tag));
+
+    // 1–3. The certificate ∥ the bucket with its admin policy and group, open to a public-read policy.
+    let (cert, created) = tokio::join!(
+        certificate(ctx, site),
+        create_bucket_resources(ctx, bucket, &tags, None, WEBSITE_PUBLIC_ACCESS, journal)
+    );
+    let created = created?;
+    let cert = cert?;
+
+    // 4. Website hosting ∥ the public-read policy ∥ the placeholder page ∥ the distribution.
+    let spec = DistributionSpec {
+        website: site.as_str(),
+        origin_domain: website_endpoint(site.as_str(), &aws.config.region),
+        certificate_arn: &cert,
+        minimum_protocol_version: &aws.config.minimum_protocol_version,
+        price_class: &aws.config.price_class,
+        geo_whitelist: &aws.config.geo_restriction,
+        default_root_object: &req.index_document,
+        caller_reference: uuid::Uuid::new_v4().to_string(),
+    };
+    let public_read = crate::domain::policy::public_read_bucket_policy(bucket).to_string();
+    let page = placeholder_page(site.as_str());
+    let (hosting, policy, placeholder, distribution) = tokio::join!(
+        aws.put_bucket_website(bucket, &req.index_document, req.error_document.as_deref()),
+        aws.put_bucket_policy(bucket, &public_read),
+        async {
+            let r = aws
+                .put_html(bucket, &req.index_document, &page, PLACEHOLDER_TAGGING)
+                .await;
+            journal.created(
+                r,
+                Undo::DeleteObject {
+                    bucket: bucket.clone(),
+                    key: req.index_document.clone(),
+                },
+            )
+        },
+        async {
+            let r = aws
+                .create_distribution(website_distribution(&spec), &tags)
+                .await;
+            match &r {
+                Ok(d) => journal.record(Undo::DisableDistribution {
+                    id: Some(d.id.clone()),
+                    alias: site.as_str().to_owned(),
+                }),
+                Err(e) if e.is_ambiguous() => journal.record(Undo::DisableDistribution {
+                    id: None,
+                    alias: site.as_str().to_owned(),
+                }),
+                Err(_) => {}
+            }
+            r.map_err(|e| match e.is_already_exists() {
+                true => OpError::exists(Resource::Distribution, site.as_str()),
+                false => e.into(),
+            })
+        }
+    );
+    first_error([
+        hosting.map_err(OpError::from),
+        policy.map_err(OpError::from),
+        placeholder.map(|_| ()).map_err(OpError::from),
+    ])?;
+    let distribution = distribution?;
+    let distribution_arn = distribution.arn.clone();
+
+    // 5. The CloudFront admin policy ∥ its group ∥ the DNS records ∥ the bookkeeping tag.
+    let web = BucketGroup::new(bucket, GroupKind::WebAdmin).expect("bucket names fit IAM names");
+    let records = alias_records(site.as_str(), &distribution.domain_name);
+    let mut tags_with_id = tags.clone();
+    tags_with_id.push(Tag::new(DISTRIBUTION_TAG, &distribution.id));
+    let (web_policy, web_group, dns, tagged) = tokio::join!(
+        async {
+            let r = ctx
+                .create_group_policy(&web, bucket, Some(&distribution_arn))
+                .await;
+            if let Ok(p) = &r {
+                journal.record(Undo::DeletePolicy {
+                    arn: p.arn().unwrap_or_default().to_owned(),
+                });
+            }
+            r
+        },
+        async {
+            let r = aws.create_group(&web.group, &web.iam_path).await;
+            journal
+                .created(
+                    r,
+                    Undo::DeleteGroup {
+                        group: web.group.as_str().to_owned(),
+                    },
+                )
+                .map_err(|e| match e.is_already_exists() {
+                    true => OpError::exists(Resource::Group, web.group.as_str()),
+                    false => e.into(),
+                })
+        },
+        async {
+            // CREATE, never UPSERT: a record someone else made is theirs.
+            let r = aws
+                .change_records(&zone, ChangeAction::Create, &records)
+                .await;
+            journal
+                .created(
+                    r,
+                    Undo::DeleteRecords {
+                        zone: zone.clone(),
+                        records: records.clone(),
+                    },
+                )
+                .map_err(|e| match e.has_code("InvalidChangeBatch") {
+                    true => OpError::exists(Resource::DnsRecord, site.as_str()),
+                    false => e.into(),
+                })
+        },
+        retry_not_visible(|| aws.put_bucket_tagging(bucket, &tags_with_id)),
+    );
+    tagged?;
+    let dns = dns?;
+    let mut web_policy = web_policy?;
+    let web_group = web_group?;
+
+    // 6. The CloudFront admin policy on its group.
+    let policy_arn = web_policy.arn().unwrap_or_default().to_owned();
+    let attached =
+        retry_not_visible(|| aws.attach_group_policy(web.group.as_str(), &policy_arn)).await;
+    journal.created(
+        attached,
+        Undo::DetachGroupPolicy {
+            group: web.group.as_str().to_owned(),
+            policy_arn,
+        },
+    )?;
+    web_policy.attachment_count = Some(1);
+
+    Ok(CreatedWebsite {
+        bucket: created,
+        web_policy,
+        web_group,
+        distribution,
+        dns_change: dns,
+    })
+}
+
+/// Whether the objects listed are nothing but the service's placeholders.
+fn only_placeholders(site: &str, objects: &[crate::aws::s3::ListedObject]) -> bool {
+    objects
+        .iter()
+        .all(|o| !o.delete_marker && is_placeholder(site, &o.key, &o.etag))
+}
+
+/// Bucket show ∥ DNS record, then the distribution by the id in the bucket's tags: two round trips, whatever
+/// the number of distributions or records in the account.
+pub async fn show(ctx: &Ctx, site: &WebsiteName) -> Result<WebsiteView, OpError> {
+    let aws = &ctx.aws;
+    let bucket = site.bucket();
+    let zone = ctx.zone_of(site)?;
+    let (tags, objects, logging, records) = tokio::join!(
+        aws.get_bucket_tagging(bucket),
+        aws.list_some_objects(bucket, EMPTINESS_PAGE, false),
+        aws.get_bucket_logging(bucket),
+        aws.records_of(zone, site.as_str()),
+    );
+    let tags = tags.map_err(|e| missing_site(e, bucket))?;
+    let objects = objects.map_err(|e| missing_site(e, bucket))?;
+    let logging = logging.map_err(|e| missing_site(e, bucket))?;
+    let records = records?;
+    let distribution = match distribution_id_of(&tags) {
+        Some(id) => crate::aws::iam::found(aws.get_distribution(&id).await)?,
+        None => None,
+    };
+    Ok(WebsiteView {
+        bucket: BucketView {
+            empty: only_placeholders(site.as_str(), &objects),
+            tags,
+            logging,
+        },
+        dns_record: records
+            .into_iter()
+            .find(|r| r.r#type == aws_sdk_route53::types::RrType::A),
+        distribution,
+    })
+}
+
+/// Replaces the caller's tags on the bucket and the distribution alike (the service's own tags are kept).
+pub async fn update_tags(
+    ctx: &Ctx,
+    site: &WebsiteName,
+    caller: &CallerTags,
+) -> Result<WebsiteView, OpError> {
+    let aws = &ctx.aws;
+    let bucket = site.bucket();
+    let current = aws
+        .get_bucket_tagging(bucket)
+        .await
+        .map_err(|e| missing_site(e, bucket))?;
+    let distribution = distribution_id_of(&current);
+    let set = caller.with(std::slice::from_ref(&ctx.org_tag));
+    let mut bucket_tags = set.clone();
+    if let Some(id) = &distribution {
+        bucket_tags.push(Tag::new(DISTRIBUTION_TAG, id));
+    }
+    let on_distribution = async {
+        let Some(id) = &distribution else {
+            return Ok(());
+        };
+        let arn = ctx.distribution_arn(id).await?;
+        let existing = aws.distribution_tags(&arn).await?;
+        let stale: Vec<String> = existing
+            .iter()
+            .filter(|t| !set.iter().any(|s| s.key == t.key))
+            .map(|t| t.key.clone())
+            .collect();
+        let (tagged, untagged) = tokio::join!(aws.tag_distribution(&arn, &set), async {
+            match stale.is_empty() {
+                true => Ok(()),
+                false => aws.untag_distribution(&arn, &stale).await,
+            }
+        });
+        tagged?;
+        untagged?;
+        Ok::<(), OpError>(())
+    };
+    let (b, d) = tokio::join!(
+        aws.put_bucket_tagging(bucket, &bucket_tags),
+        on_distribution
+    );
+    b?;
+    d?;
+    show(ctx, site).await
+}
+
+/// Starts a CloudFront invalidation of `paths`.
+pub async fn invalidate(
+    ctx: &Ctx,
+    site: &WebsiteName,
+    paths: &[String],
+) -> Result<(Invalidation, String), OpError> {
+    let id = ctx
+        .distribution_id(site.bucket())
+        .await?
+        .ok_or_else(|| OpError::not_found(Resource::Distribution, site.as_str()))?;
+    let caller_reference = uuid::Uuid::new_v4().to_string();
+    ctx.aws
+        .create_invalidation(&id, paths, &caller_reference)
+        .await
+        .map_err(|e| match e.is_not_found() {
+            true => OpError::not_found(Resource::Distribution, site.as_str()),
+            false => e.into(),
+        })
+}
+
+/// The exact IAM names of a website: its root groups and policies, and the path-scoped ones found under its
+/// IAM path prefix (one listing, not a scan of the account).
+pub(crate) async fn website_iam_names(ctx: &Ctx, bucket: &BucketName) -> Result<IamNames, OpError> {
+    let root: Vec<BucketGroup> = GroupKind::WEBSITE
+        .into_iter()
+        .map(|k| BucketGroup::new(bucket, k).expect("fits"))
+        .collect();
+    let prefix = scoped_iam_prefix(bucket);
+    let (names, scoped) = tokio::join!(IamNames::of(ctx, &root), ctx.aws.list_by_path(&prefix));
+    let mut names = names?;
+    let (groups, policies) = scoped?;
+    names.groups.extend(groups);
+    names.policies.extend(policies);
+    Ok(names)
+}
+
+/// Deletes a website (ORCHESTRATION §4.7). The order protects the domain: DNS records first, then the
+/// distribution is disabled (the cleaner deletes it once deployed), then IAM, then the placeholders and the
+/// bucket last — freeing the bucket name while DNS or CloudFront still point at it would let anyone claim it.
+pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpError> {
+    let aws = &ctx.aws;
+    let bucket = site.bucket();
+    let zone = ctx.zone_of(site)?;
+    let names = website_iam_names(ctx, bucket).await?;
+    let (state, tags, objects, records, iam) = tokio::join!(
+        aws.head_bucket(bucket),
+        async { crate::aws::iam::found(aws.get_bucket_tagging(bucket).await) },
+        async {
+            match aws.list_some_objects(bucket, EMPTINESS_PAGE, true).await {
+                Err(e) if e.is_not_found() => Ok(Vec::new()),
+                other => other,
+            }
+        },
+        aws.records_of(zone, site.as_str()),
+        BucketIam::read(ctx, &names),
+    );
+    let state = state?;
+    let objects = objects?;
+    if objects.len() as i32 >= EMPTINESS_PAGE || !only_placeholders(site.as_str(), &objects) {
+        return Err(OpError::NotEmpty(site.as_str().to_owned()));
+    }
+    let distribution_id = tags?.as_deref().and_then(distribution_id_of);
+    let records = records?;
+    let iam = iam?;
+    if state == BucketState::Missing && iam.is_empty() && records.is_empty() {
+        return Err(OpError::not_found(Resource::Website, site.as_str()));
+    }
+
+    // DNS: only the records that point at this site's distribution (or at CloudFront, when it is unknown).
+    let distribution = match &distribution_id {
+        Some(id) => crate::aws::iam::found(aws.get_distribution(id).await)?,
+        None => None,
+    };
+    let ours: Vec<ResourceRecordSet> = records
+        .into_iter()
+        .filter(|r| {
+            r.alias_target().is_some_and(|a| match &distribution {
+                Some(d) => a
+                    .dns_name()
+                    .trim_end_matches('.')
+                    .eq_ignore_ascii_case(&d.domain_name),
+                None => a.hosted_zone_id() == crate::aws::route53::CLOUDFRONT_HOSTED_ZONE_ID,
+            })
+        })
+        .collect();
+    if !ours.is_empty() {
+        aws.change_records(zone, ChangeAction::Delete, &ours)
+            .await?;
+    }
+    let distribution = match &distribution_id {
+        Some(id) => match aws.disable_distribution(id).await {
+            Err(e) if e.is_not_found() => distribution,
+            other => Some(other?),
+        },
+        None => None,
+    };
+    let deleted = iam.tear_down(ctx, &names).await?;
+    if state != BucketState::Missing {
+        let removed = join_all(
+            objects
+                .iter()
+                .map(|o| async move { gone(aws.delete_object(bucket, &o.key).await) }),
+        )
+        .await;
+        first_error(removed.into_iter().map(|r| r.map_err(OpError::from)))?;
+        gone(aws.delete_bucket(bucket).await)?;
+    }
+    Ok(DeletedWebsite {
+        iam: DeletedBucket {
+            bucket: site.as_str().to_owned(),
+            ..deleted
+        },
+        dns_records: ours,
+        distribution,
+    })
+}
