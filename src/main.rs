@@ -26,6 +26,12 @@ enum Command {
     Serve,
     /// Load and validate the configuration, then exit.
     CheckConfig,
+    /// Run the cleaner once for an account (for a Kubernetes CronJob), then exit.
+    Clean {
+        /// The account, as named in the configuration.
+        #[arg(long)]
+        account: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,6 +52,28 @@ fn main() -> ExitCode {
                 if config.accounts.len() == 1 { "" } else { "s" }
             );
             ExitCode::SUCCESS
+        }
+        Command::Clean { account } => {
+            s3_api::telemetry::init_logging(&config);
+            let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+            match runtime.block_on(s3_api::server::clean(config, &account)) {
+                Ok(report) => {
+                    println!(
+                        "deleted {} distribution(s), {} failed",
+                        report.deleted.len(),
+                        report.failed.len()
+                    );
+                    if report.failed.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprintln!("s3-api clean: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::Serve => {
             s3_api::telemetry::init_logging(&config);

@@ -23,13 +23,42 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
-    let router = crate::http::router(AppState(Arc::new(app)));
+    let state = AppState(Arc::new(app));
+    // The cleaners live as long as the server; they hold no state worth a graceful stop.
+    let cleaners: Vec<_> = state
+        .accounts
+        .keys()
+        .filter_map(|name| {
+            let config = state.accounts[name].config.cleaner.clone()?;
+            let ctx = state.ctx(name).ok()?;
+            Some(tokio::spawn(crate::orchestration::cleaner::run_forever(
+                ctx, config,
+            )))
+        })
+        .collect();
+    let router = crate::http::router(state);
     tracing::info!(%addr, version = crate::version::VERSION, "listening");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await?;
+    for cleaner in cleaners {
+        cleaner.abort();
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// One cleaner run for `account`, as `s3-api clean --account NAME` does it.
+pub async fn clean(
+    config: Config,
+    account: &str,
+) -> anyhow::Result<crate::orchestration::cleaner::CleanReport> {
+    if !config.accounts.contains_key(account) {
+        anyhow::bail!("account {account} is not configured");
+    }
+    let app = App::new(config, AwsHooks::default()).await;
+    let ctx = app.ctx(account).map_err(|e| anyhow::anyhow!(e.detail))?;
+    Ok(crate::orchestration::cleaner::run_once(&ctx).await?)
 }
 
 async fn shutdown_signal() {

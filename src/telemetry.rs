@@ -36,6 +36,8 @@ pub struct Metrics {
     pub aws_requests: IntCounterVec,
     pub aws_duration: HistogramVec,
     pub rollbacks: IntCounterVec,
+    pub cleaner_runs: IntCounterVec,
+    pub cleaner_deleted: IntCounterVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -89,6 +91,22 @@ impl Metrics {
             &["operation", "outcome"],
         )
         .unwrap();
+        let cleaner_runs = IntCounterVec::new(
+            Opts::new(
+                "cleaner_runs_total",
+                "Cleaner runs, by account and outcome (ok, partial, error)",
+            ),
+            &["account", "outcome"],
+        )
+        .unwrap();
+        let cleaner_deleted = IntCounterVec::new(
+            Opts::new(
+                "cleaner_deleted_distributions_total",
+                "Distributions the cleaner deleted",
+            ),
+            &["account"],
+        )
+        .unwrap();
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "s3_api_build_info",
@@ -108,6 +126,8 @@ impl Metrics {
             Box::new(aws_requests.clone()),
             Box::new(aws_duration.clone()),
             Box::new(rollbacks.clone()),
+            Box::new(cleaner_runs.clone()),
+            Box::new(cleaner_deleted.clone()),
             Box::new(build_info),
         ] {
             registry.register(c).expect("metric names are unique");
@@ -127,6 +147,8 @@ impl Metrics {
             aws_requests,
             aws_duration,
             rollbacks,
+            cleaner_runs,
+            cleaner_deleted,
         }
     }
 

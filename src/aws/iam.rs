@@ -185,7 +185,14 @@ impl AwsAccount {
                 .send();
             while let Some(page) = pages.next().await {
                 let page = page.map_err(err("ListGroups"))?;
-                names.extend(page.groups().iter().map(|g| g.group_name().to_owned()));
+                // Filtered here as well: an emulator that ignores PathPrefix must not widen what a caller
+                // goes on to delete.
+                names.extend(
+                    page.groups()
+                        .iter()
+                        .filter(|g| g.path().starts_with(prefix))
+                        .map(|g| g.group_name().to_owned()),
+                );
             }
             Ok::<_, AwsError>(names)
         };
@@ -203,6 +210,7 @@ impl AwsAccount {
                 found.extend(
                     page.policies()
                         .iter()
+                        .filter(|p| p.path().is_some_and(|path| path.starts_with(prefix)))
                         .filter_map(|p| Some((p.policy_name()?.to_owned(), p.arn()?.to_owned()))),
                 );
             }

@@ -88,9 +88,14 @@ impl AwsAccount {
             .send()
             .await
             .map_err(err("ChangeResourceRecordSets"))?;
-        out.change_info.ok_or_else(|| {
+        let mut info = out.change_info.ok_or_else(|| {
             AwsError::missing_field(Service::Route53, "ChangeResourceRecordSets", "ChangeInfo")
-        })
+        })?;
+        // Some implementations leave out the comment just sent.
+        if info.comment.is_none() {
+            info.comment = Some(CHANGE_COMMENT.to_owned());
+        }
+        Ok(info)
     }
 
     /// The A and AAAA records of exactly `name`, found with one listing that starts at the name.

@@ -2,6 +2,7 @@
 //! order (and with the concurrency) of the design, rolling back what it created when a step fails.
 
 pub mod buckets;
+pub mod cleaner;
 pub mod rollback;
 pub mod users;
 pub mod websites;

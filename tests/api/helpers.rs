@@ -80,6 +80,9 @@ pub fn unique(prefix: &str) -> String {
 pub struct Emulator {
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub acm: aws_sdk_acm::Client,
 }
 
 /// One running service (as a router) with its own AWS account.
@@ -157,16 +160,77 @@ impl TestApp {
 
     /// A service whose configuration `adjust` may change first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let account_id = random_account_id();
+        let aws = emulator(&account_id).await;
+        TestApp::spawn_in(account_id, aws, adjust).await
+    }
+
+    /// A service whose account serves websites under a fresh domain: a hosted zone and an issued wildcard
+    /// certificate for it exist in the account, and the domain is configured without `certArn`, so the
+    /// service finds the certificate in ACM.
+    pub async fn spawn_websites() -> (TestApp, Website) {
+        TestApp::spawn_websites_with(|_, _| {}).await
+    }
+
+    pub async fn spawn_websites_with(
+        adjust: impl FnOnce(&mut Config, &Website),
+    ) -> (TestApp, Website) {
+        let account_id = random_account_id();
+        let aws = emulator(&account_id).await;
+        let domain = format!("{}.org", unique("dom"));
+        let zone = aws
+            .route53
+            .create_hosted_zone()
+            .name(&domain)
+            .caller_reference(unique("zone"))
+            .send()
+            .await
+            .unwrap();
+        let zone_id = zone
+            .hosted_zone()
+            .unwrap()
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_owned();
+        let cert = aws
+            .acm
+            .request_certificate()
+            .domain_name(format!("*.{domain}"))
+            .subject_alternative_names(&domain)
+            .send()
+            .await
+            .unwrap();
+        let site = Website {
+            domain: domain.clone(),
+            zone_id: zone_id.clone(),
+            cert_arn: cert.certificate_arn().unwrap().to_owned(),
+        };
+        let for_config = site.clone();
+        let app = TestApp::spawn_in(account_id, aws, move |c| {
+            let account = c.accounts.get_mut("test").unwrap();
+            account.domains.insert(
+                domain,
+                s3_api::config::DomainConfig {
+                    cert_arn: None,
+                    hosted_zone_id: zone_id,
+                },
+            );
+            adjust(c, &for_config);
+        })
+        .await;
+        (app, site)
+    }
+
+    async fn spawn_in(
+        account_id: String,
+        aws: Emulator,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
         logs();
-        let account_id = format!(
-            "{:012}",
-            rand::rng().random_range(100_000_000_000u64..999_999_999_999)
-        );
         let log_bucket = unique("access-logs");
         let mut config = test_config(&account_id, &log_bucket);
         adjust(&mut config);
 
-        let aws = emulator(&account_id).await;
         aws.s3
             .create_bucket()
             .bucket(&log_bucket)
@@ -261,6 +325,11 @@ impl TestApp {
         self.request(Method::DELETE, path, None).await
     }
 
+    /// `/v1/s3/test/websites[/<website>]`
+    pub fn websites(&self, rest: &str) -> String {
+        format!("/v1/s3/test/websites{rest}")
+    }
+
     /// `/v1/s3/test/buckets[/<bucket>]`
     pub fn buckets(&self, rest: &str) -> String {
         format!("/v1/s3/test/buckets{rest}")
@@ -292,6 +361,21 @@ impl TestApp {
     pub fn policy_arn(&self, name: &str) -> String {
         format!("arn:aws:iam::{}:policy/{name}", self.account_id)
     }
+}
+
+fn random_account_id() -> String {
+    format!(
+        "{:012}",
+        rand::rng().random_range(100_000_000_000u64..999_999_999_999)
+    )
+}
+
+/// The domain a website test's account serves.
+#[derive(Clone, Debug)]
+pub struct Website {
+    pub domain: String,
+    pub zone_id: String,
+    pub cert_arn: String,
 }
 
 /// SDK clients acting in `account_id` (through an assumed role, like the service).
@@ -326,6 +410,9 @@ pub async fn emulator(account_id: &str) -> Emulator {
                 .build(),
         ),
         iam: aws_sdk_iam::Client::from_conf(aws_sdk_iam::config::Builder::from(&shared).build()),
+        cloudfront: aws_sdk_cloudfront::Client::new(&shared),
+        route53: aws_sdk_route53::Client::new(&shared),
+        acm: aws_sdk_acm::Client::new(&shared),
     }
 }
 

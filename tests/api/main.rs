@@ -8,3 +8,4 @@ mod rollback;
 mod server;
 mod service;
 mod users;
+mod websites;
