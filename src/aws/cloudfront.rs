@@ -114,13 +114,22 @@ impl AwsAccount {
             .ok_or_else(|| missing("UpdateDistribution", "Distribution"))
     }
 
-    /// Disables the distribution (the first step to deleting it); a no-op when it is disabled already.
+    /// Disables the distribution (the first step to deleting it) and releases its aliases, so the site's name
+    /// can be served by a new distribution before the cleaner deletes this one (CloudFront refuses an alias
+    /// that another distribution, even a disabled one, still holds). A no-op when that is done already.
     pub async fn disable_distribution(&self, id: &str) -> Result<Distribution, AwsError> {
         let (mut config, etag) = self.get_distribution_config(id).await?;
-        if !config.enabled {
+        let has_aliases = config.aliases().is_some_and(|a| a.quantity > 0);
+        if !config.enabled && !has_aliases {
             return self.get_distribution(id).await;
         }
         config.enabled = false;
+        config.aliases = Some(
+            aws_sdk_cloudfront::types::Aliases::builder()
+                .quantity(0)
+                .build()
+                .expect("quantity is set"),
+        );
         self.update_distribution(id, config, &etag).await
     }
 
