@@ -3,22 +3,8 @@
 
 use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, CertificateSummary};
 
+use super::error::err;
 use super::{AwsAccount, AwsError, Service};
-
-fn err<E>(
-    operation: &'static str,
-) -> impl FnOnce(
-    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> AwsError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
-    move |e| AwsError::from_sdk(Service::Acm, operation, e)
-}
 
 /// Whether a certificate name (`example.org`, `*.example.org`) covers `host`.
 pub fn covers(pattern: &str, host: &str) -> bool {
@@ -40,7 +26,7 @@ impl AwsAccount {
             .certificate_arn(arn)
             .send()
             .await
-            .map_err(err("DescribeCertificate"))?;
+            .map_err(err(Service::Acm, "DescribeCertificate"))?;
         out.certificate.ok_or_else(|| {
             AwsError::missing_field(Service::Acm, "DescribeCertificate", "Certificate")
         })
@@ -56,7 +42,7 @@ impl AwsAccount {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListCertificates"))?;
+            let page = page.map_err(err(Service::Acm, "ListCertificates"))?;
             all.extend(page.certificate_summary_list.unwrap_or_default());
         }
         Ok(all)

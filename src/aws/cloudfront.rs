@@ -5,23 +5,9 @@ use aws_sdk_cloudfront::types::{
     Invalidation, InvalidationBatch, Paths, Tag, TagKeys, Tags,
 };
 
+use super::error::err;
 use super::{AwsAccount, AwsError, Service};
 use crate::domain::tags::Tag as WireTag;
-
-fn err<E>(
-    operation: &'static str,
-) -> impl FnOnce(
-    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> AwsError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
-    move |e| AwsError::from_sdk(Service::CloudFront, operation, e)
-}
 
 fn missing(operation: &'static str, field: &str) -> AwsError {
     AwsError::missing_field(Service::CloudFront, operation, field)
@@ -59,7 +45,7 @@ impl AwsAccount {
             .distribution_config_with_tags(with_tags)
             .send()
             .await
-            .map_err(err("CreateDistributionWithTags"))?;
+            .map_err(err(Service::CloudFront, "CreateDistributionWithTags"))?;
         out.distribution
             .ok_or_else(|| missing("CreateDistributionWithTags", "Distribution"))
     }
@@ -71,7 +57,7 @@ impl AwsAccount {
             .id(id)
             .send()
             .await
-            .map_err(err("GetDistribution"))?;
+            .map_err(err(Service::CloudFront, "GetDistribution"))?;
         out.distribution
             .ok_or_else(|| missing("GetDistribution", "Distribution"))
     }
@@ -87,7 +73,7 @@ impl AwsAccount {
             .id(id)
             .send()
             .await
-            .map_err(err("GetDistributionConfig"))?;
+            .map_err(err(Service::CloudFront, "GetDistributionConfig"))?;
         let etag = out.e_tag.unwrap_or_default();
         let config = out
             .distribution_config
@@ -109,7 +95,7 @@ impl AwsAccount {
             .if_match(etag)
             .send()
             .await
-            .map_err(err("UpdateDistribution"))?;
+            .map_err(err(Service::CloudFront, "UpdateDistribution"))?;
         out.distribution
             .ok_or_else(|| missing("UpdateDistribution", "Distribution"))
     }
@@ -140,7 +126,7 @@ impl AwsAccount {
             .if_match(etag)
             .send()
             .await
-            .map_err(err("DeleteDistribution"))?;
+            .map_err(err(Service::CloudFront, "DeleteDistribution"))?;
         Ok(())
     }
 
@@ -148,7 +134,7 @@ impl AwsAccount {
         let mut all = Vec::new();
         let mut pages = self.cloudfront.list_distributions().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListDistributions"))?;
+            let page = page.map_err(err(Service::CloudFront, "ListDistributions"))?;
             if let Some(list) = page.distribution_list {
                 all.extend(list.items.unwrap_or_default());
             }
@@ -177,7 +163,7 @@ impl AwsAccount {
             .resource(arn)
             .send()
             .await
-            .map_err(err("ListTagsForResource"))?;
+            .map_err(err(Service::CloudFront, "ListTagsForResource"))?;
         Ok(out
             .tags
             .and_then(|t| t.items)
@@ -194,7 +180,7 @@ impl AwsAccount {
             .tags(cf_tags(tags))
             .send()
             .await
-            .map_err(err("TagResource"))?;
+            .map_err(err(Service::CloudFront, "TagResource"))?;
         Ok(())
     }
 
@@ -205,7 +191,7 @@ impl AwsAccount {
             .tag_keys(TagKeys::builder().set_items(Some(keys.to_vec())).build())
             .send()
             .await
-            .map_err(err("UntagResource"))?;
+            .map_err(err(Service::CloudFront, "UntagResource"))?;
         Ok(())
     }
 
@@ -233,7 +219,7 @@ impl AwsAccount {
             .invalidation_batch(batch)
             .send()
             .await
-            .map_err(err("CreateInvalidation"))?;
+            .map_err(err(Service::CloudFront, "CreateInvalidation"))?;
         let location = out.location.unwrap_or_default();
         let invalidation = out
             .invalidation

@@ -145,6 +145,17 @@ impl AwsError {
     }
 }
 
+/// The `map_err` of every AWS call: `.map_err(err(Service::S3, "CreateBucket"))`.
+pub(crate) fn err<E>(
+    service: Service,
+    operation: &'static str,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |e| AwsError::from_sdk(service, operation, e)
+}
+
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();

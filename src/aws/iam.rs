@@ -2,24 +2,10 @@
 
 use aws_sdk_iam::types::{AccessKey, AccessKeyMetadata, AttachedPolicy, Group, Policy, User};
 
+use super::error::err;
 use super::{AwsAccount, AwsError, Service};
 use crate::domain::names::{IamName, UserName};
 use crate::domain::tags::Tag;
-
-fn err<E>(
-    operation: &'static str,
-) -> impl FnOnce(
-    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> AwsError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
-    move |e| AwsError::from_sdk(Service::Iam, operation, e)
-}
 
 fn iam_tags(tags: &[Tag]) -> Vec<aws_sdk_iam::types::Tag> {
     tags.iter()
@@ -74,7 +60,7 @@ impl AwsAccount {
             .set_tags(Some(iam_tags(tags)))
             .send()
             .await
-            .map_err(err("CreatePolicy"))?;
+            .map_err(err(Service::Iam, "CreatePolicy"))?;
         let mut policy = out
             .policy
             .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreatePolicy", "Policy"))?;
@@ -92,7 +78,7 @@ impl AwsAccount {
             .policy_arn(arn)
             .send()
             .await
-            .map_err(err("GetPolicy"))?;
+            .map_err(err(Service::Iam, "GetPolicy"))?;
         out.policy
             .ok_or_else(|| AwsError::missing_field(Service::Iam, "GetPolicy", "Policy"))
     }
@@ -103,7 +89,7 @@ impl AwsAccount {
             .policy_arn(arn)
             .send()
             .await
-            .map_err(err("DeletePolicy"))?;
+            .map_err(err(Service::Iam, "DeletePolicy"))?;
         Ok(())
     }
 
@@ -117,7 +103,7 @@ impl AwsAccount {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListEntitiesForPolicy"))?;
+            let page = page.map_err(err(Service::Iam, "ListEntitiesForPolicy"))?;
             entities.groups.extend(
                 page.policy_groups()
                     .iter()
@@ -145,7 +131,7 @@ impl AwsAccount {
             .path(path)
             .send()
             .await
-            .map_err(err("CreateGroup"))?;
+            .map_err(err(Service::Iam, "CreateGroup"))?;
         out.group
             .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreateGroup", "Group"))
     }
@@ -161,7 +147,7 @@ impl AwsAccount {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("GetGroup"))?;
+            let page = page.map_err(err(Service::Iam, "GetGroup"))?;
             users.extend(page.users().iter().cloned());
             group = page.group;
         }
@@ -184,7 +170,7 @@ impl AwsAccount {
                 .into_paginator()
                 .send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(err("ListGroups"))?;
+                let page = page.map_err(err(Service::Iam, "ListGroups"))?;
                 // Filtered here as well: an emulator that ignores PathPrefix must not widen what a caller
                 // goes on to delete.
                 names.extend(
@@ -206,7 +192,7 @@ impl AwsAccount {
                 .into_paginator()
                 .send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(err("ListPolicies"))?;
+                let page = page.map_err(err(Service::Iam, "ListPolicies"))?;
                 found.extend(
                     page.policies()
                         .iter()
@@ -226,7 +212,7 @@ impl AwsAccount {
             .group_name(name)
             .send()
             .await
-            .map_err(err("DeleteGroup"))?;
+            .map_err(err(Service::Iam, "DeleteGroup"))?;
         Ok(())
     }
 
@@ -237,7 +223,7 @@ impl AwsAccount {
             .policy_arn(policy_arn)
             .send()
             .await
-            .map_err(err("AttachGroupPolicy"))?;
+            .map_err(err(Service::Iam, "AttachGroupPolicy"))?;
         Ok(())
     }
 
@@ -248,7 +234,7 @@ impl AwsAccount {
             .policy_arn(policy_arn)
             .send()
             .await
-            .map_err(err("DetachGroupPolicy"))?;
+            .map_err(err(Service::Iam, "DetachGroupPolicy"))?;
         Ok(())
     }
 
@@ -264,7 +250,7 @@ impl AwsAccount {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListAttachedGroupPolicies"))?;
+            let page = page.map_err(err(Service::Iam, "ListAttachedGroupPolicies"))?;
             policies.extend(page.attached_policies().iter().cloned());
         }
         Ok(policies)
@@ -278,7 +264,7 @@ impl AwsAccount {
             .set_tags(Some(iam_tags(tags)))
             .send()
             .await
-            .map_err(err("CreateUser"))?;
+            .map_err(err(Service::Iam, "CreateUser"))?;
         out.user
             .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreateUser", "User"))
     }
@@ -290,7 +276,7 @@ impl AwsAccount {
             .user_name(name.as_str())
             .send()
             .await
-            .map_err(err("GetUser"))?;
+            .map_err(err(Service::Iam, "GetUser"))?;
         out.user
             .ok_or_else(|| AwsError::missing_field(Service::Iam, "GetUser", "User"))
     }
@@ -301,7 +287,7 @@ impl AwsAccount {
             .user_name(name)
             .send()
             .await
-            .map_err(err("DeleteUser"))?;
+            .map_err(err(Service::Iam, "DeleteUser"))?;
         Ok(())
     }
 
@@ -312,7 +298,7 @@ impl AwsAccount {
             .group_name(group)
             .send()
             .await
-            .map_err(err("AddUserToGroup"))?;
+            .map_err(err(Service::Iam, "AddUserToGroup"))?;
         Ok(())
     }
 
@@ -323,7 +309,7 @@ impl AwsAccount {
             .group_name(group)
             .send()
             .await
-            .map_err(err("RemoveUserFromGroup"))?;
+            .map_err(err(Service::Iam, "RemoveUserFromGroup"))?;
         Ok(())
     }
 
@@ -337,7 +323,7 @@ impl AwsAccount {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListGroupsForUser"))?;
+            let page = page.map_err(err(Service::Iam, "ListGroupsForUser"))?;
             groups.extend(page.groups().iter().cloned());
         }
         Ok(groups)
@@ -355,7 +341,7 @@ impl AwsAccount {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListAttachedUserPolicies"))?;
+            let page = page.map_err(err(Service::Iam, "ListAttachedUserPolicies"))?;
             policies.extend(page.attached_policies().iter().cloned());
         }
         Ok(policies)
@@ -368,7 +354,7 @@ impl AwsAccount {
             .policy_arn(policy_arn)
             .send()
             .await
-            .map_err(err("DetachUserPolicy"))?;
+            .map_err(err(Service::Iam, "DetachUserPolicy"))?;
         Ok(())
     }
 
@@ -379,7 +365,7 @@ impl AwsAccount {
             .policy_arn(policy_arn)
             .send()
             .await
-            .map_err(err("DetachRolePolicy"))?;
+            .map_err(err(Service::Iam, "DetachRolePolicy"))?;
         Ok(())
     }
 
@@ -390,7 +376,7 @@ impl AwsAccount {
             .user_name(user)
             .send()
             .await
-            .map_err(err("CreateAccessKey"))?;
+            .map_err(err(Service::Iam, "CreateAccessKey"))?;
         out.access_key
             .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreateAccessKey", "AccessKey"))
     }
@@ -404,7 +390,7 @@ impl AwsAccount {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListAccessKeys"))?;
+            let page = page.map_err(err(Service::Iam, "ListAccessKeys"))?;
             keys.extend(page.access_key_metadata().iter().cloned());
         }
         Ok(keys)
@@ -417,7 +403,7 @@ impl AwsAccount {
             .access_key_id(key_id)
             .send()
             .await
-            .map_err(err("DeleteAccessKey"))?;
+            .map_err(err(Service::Iam, "DeleteAccessKey"))?;
         Ok(())
     }
 }

@@ -4,27 +4,13 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ChangeInfo, ResourceRecordSet, RrType,
 };
 
+use super::error::err;
 use super::{AwsAccount, AwsError, Service};
 
 /// The hosted zone of every CloudFront distribution, for alias records.
 pub const CLOUDFRONT_HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 /// The comment on every change the service makes.
 pub const CHANGE_COMMENT: &str = "Created by s3-api";
-
-fn err<E>(
-    operation: &'static str,
-) -> impl FnOnce(
-    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> AwsError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
-    move |e| AwsError::from_sdk(Service::Route53, operation, e)
-}
 
 /// `name.` — Route 53 names are absolute.
 pub fn absolute(name: &str) -> String {
@@ -87,7 +73,7 @@ impl AwsAccount {
             .change_batch(batch)
             .send()
             .await
-            .map_err(err("ChangeResourceRecordSets"))?;
+            .map_err(err(Service::Route53, "ChangeResourceRecordSets"))?;
         let mut info = out.change_info.ok_or_else(|| {
             AwsError::missing_field(Service::Route53, "ChangeResourceRecordSets", "ChangeInfo")
         })?;
@@ -114,7 +100,7 @@ impl AwsAccount {
             .max_items(2)
             .send()
             .await
-            .map_err(err("ListResourceRecordSets"))?;
+            .map_err(err(Service::Route53, "ListResourceRecordSets"))?;
         Ok(out
             .resource_record_sets
             .into_iter()

@@ -10,25 +10,11 @@ use aws_sdk_s3::types::{
     TransitionStorageClass,
 };
 
+use super::error::err;
 use super::{AwsAccount, AwsError, ErrorKind, Service};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::names::BucketName;
 use crate::domain::tags::Tag;
-
-fn err<E>(
-    operation: &'static str,
-) -> impl FnOnce(
-    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> AwsError
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
-    move |e| AwsError::from_sdk(Service::S3, operation, e)
-}
 
 /// SDK builders fail only when a required field is missing: a bug here, never a runtime condition.
 fn built<T>(r: Result<T, BuildError>) -> T {
@@ -72,7 +58,7 @@ impl AwsAccount {
             .bucket(bucket.as_str())
             .send()
             .await
-            .map_err(err("HeadBucket"))
+            .map_err(err(Service::S3, "HeadBucket"))
         {
             Ok(_) => Ok(BucketState::Reachable),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(BucketState::Missing),
@@ -93,7 +79,7 @@ impl AwsAccount {
                     .build(),
             );
         }
-        req.send().await.map_err(err("CreateBucket"))?;
+        req.send().await.map_err(err(Service::S3, "CreateBucket"))?;
         Ok(())
     }
 
@@ -103,7 +89,7 @@ impl AwsAccount {
             .bucket(bucket.as_str())
             .send()
             .await
-            .map_err(err("DeleteBucket"))?;
+            .map_err(err(Service::S3, "DeleteBucket"))?;
         Ok(())
     }
 
@@ -116,7 +102,7 @@ impl AwsAccount {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(err("ListBuckets"))?;
+            let page = page.map_err(err(Service::S3, "ListBuckets"))?;
             names.extend(
                 page.buckets()
                     .iter()
@@ -149,7 +135,7 @@ impl AwsAccount {
             .tagging(built(Tagging::builder().set_tag_set(Some(set)).build()))
             .send()
             .await
-            .map_err(err("PutBucketTagging"))?;
+            .map_err(err(Service::S3, "PutBucketTagging"))?;
         Ok(())
     }
 
@@ -161,7 +147,7 @@ impl AwsAccount {
             .bucket(bucket.as_str())
             .send()
             .await
-            .map_err(err("GetBucketTagging"))
+            .map_err(err(Service::S3, "GetBucketTagging"))
         {
             Ok(out) => Ok(out
                 .tag_set()
@@ -193,7 +179,7 @@ impl AwsAccount {
             ))
             .send()
             .await
-            .map_err(err("PutBucketEncryption"))?;
+            .map_err(err(Service::S3, "PutBucketEncryption"))?;
         Ok(())
     }
 
@@ -215,7 +201,7 @@ impl AwsAccount {
             )
             .send()
             .await
-            .map_err(err("PutPublicAccessBlock"))?;
+            .map_err(err(Service::S3, "PutPublicAccessBlock"))?;
         Ok(())
     }
 
@@ -232,7 +218,7 @@ impl AwsAccount {
             .ownership_controls(built(OwnershipControls::builder().rules(rule).build()))
             .send()
             .await
-            .map_err(err("PutBucketOwnershipControls"))?;
+            .map_err(err(Service::S3, "PutBucketOwnershipControls"))?;
         Ok(())
     }
 
@@ -258,7 +244,7 @@ impl AwsAccount {
             )
             .send()
             .await
-            .map_err(err("PutBucketLogging"))?;
+            .map_err(err(Service::S3, "PutBucketLogging"))?;
         Ok(())
     }
 
@@ -273,7 +259,7 @@ impl AwsAccount {
             .bucket(bucket.as_str())
             .send()
             .await
-            .map_err(err("GetBucketLogging"))?;
+            .map_err(err(Service::S3, "GetBucketLogging"))?;
         Ok(out
             .logging_enabled()
             .map(|l| (l.target_bucket().to_owned(), l.target_prefix().to_owned())))
@@ -306,7 +292,7 @@ impl AwsAccount {
             ))
             .send()
             .await
-            .map_err(err("PutBucketLifecycleConfiguration"))?;
+            .map_err(err(Service::S3, "PutBucketLifecycleConfiguration"))?;
         Ok(())
     }
 
@@ -321,7 +307,7 @@ impl AwsAccount {
             .policy(policy)
             .send()
             .await
-            .map_err(err("PutBucketPolicy"))?;
+            .map_err(err(Service::S3, "PutBucketPolicy"))?;
         Ok(())
     }
 
@@ -334,7 +320,7 @@ impl AwsAccount {
             .max_keys(1)
             .send()
             .await
-            .map_err(err("ListObjectsV2"))?;
+            .map_err(err(Service::S3, "ListObjectsV2"))?;
         Ok(out.contents().is_empty())
     }
 
@@ -347,7 +333,7 @@ impl AwsAccount {
             .max_keys(1)
             .send()
             .await
-            .map_err(err("ListObjectVersions"))?;
+            .map_err(err(Service::S3, "ListObjectVersions"))?;
         Ok(out.versions().is_empty() && out.delete_markers().is_empty())
     }
 }
@@ -379,7 +365,7 @@ impl AwsAccount {
             .website_configuration(website.build())
             .send()
             .await
-            .map_err(err("PutBucketWebsite"))?;
+            .map_err(err(Service::S3, "PutBucketWebsite"))?;
         Ok(())
     }
 
@@ -400,7 +386,7 @@ impl AwsAccount {
             .body(body.as_bytes().to_vec().into())
             .send()
             .await
-            .map_err(err("PutObject"))?;
+            .map_err(err(Service::S3, "PutObject"))?;
         Ok(())
     }
 
@@ -412,7 +398,7 @@ impl AwsAccount {
             .key(key)
             .send()
             .await
-            .map_err(err("HeadObject"))
+            .map_err(err(Service::S3, "HeadObject"))
         {
             Ok(_) => Ok(true),
             Err(e) if e.is_not_found() => Ok(false),
@@ -427,7 +413,7 @@ impl AwsAccount {
             .key(key)
             .send()
             .await
-            .map_err(err("DeleteObject"))?;
+            .map_err(err(Service::S3, "DeleteObject"))?;
         Ok(())
     }
 
@@ -446,7 +432,7 @@ impl AwsAccount {
                 .max_keys(limit)
                 .send()
                 .await
-                .map_err(err("ListObjectVersions"))?;
+                .map_err(err(Service::S3, "ListObjectVersions"))?;
             let objects = out.versions().iter().map(|v| ListedObject {
                 key: v.key().unwrap_or_default().to_owned(),
                 etag: v.e_tag().unwrap_or_default().to_owned(),
@@ -466,7 +452,7 @@ impl AwsAccount {
                 .max_keys(limit)
                 .send()
                 .await
-                .map_err(err("ListObjectsV2"))?;
+                .map_err(err(Service::S3, "ListObjectsV2"))?;
             Ok(out
                 .contents()
                 .iter()

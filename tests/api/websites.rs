@@ -399,7 +399,10 @@ async fn update_invalidate_and_delete() {
     assert_eq!(d["Users"], json!([user]));
     assert_eq!(d["DNSRecord"]["Type"], "A");
     assert_eq!(d["Distribution"]["DistributionConfig"]["Enabled"], false);
-    assert_eq!(d["Distribution"]["DistributionConfig"]["Aliases"]["Quantity"], 0, "the name is free again");
+    assert_eq!(
+        d["Distribution"]["DistributionConfig"]["Aliases"]["Quantity"], 0,
+        "the name is free again"
+    );
     assert!(records(&app, &w, &name).await.is_empty());
     let config = app
         .aws
