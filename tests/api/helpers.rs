@@ -358,6 +358,17 @@ impl TestApp {
         r.json()
     }
 
+    /// Asserts that the AWS operations called since the last `clear_calls` are exactly `expected`.
+    #[track_caller]
+    pub fn assert_calls(&self, expected: &[&str]) {
+        let mut calls = self.faults.calls();
+        calls.sort();
+        calls.dedup();
+        let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(calls, expected);
+    }
+
     pub fn policy_arn(&self, name: &str) -> String {
         format!("arn:aws:iam::{}:policy/{name}", self.account_id)
     }

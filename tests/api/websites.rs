@@ -586,12 +586,7 @@ const WEBSITE_CREATE_CALLS: &[&str] = &[
 async fn the_test_covers_every_call_of_website_create() {
     let (app, w) = TestApp::spawn_websites().await;
     create_site(&app, &site_name(&w, "calls")).await;
-    let mut calls = app.faults.calls();
-    calls.sort();
-    calls.dedup();
-    let mut expected: Vec<String> = WEBSITE_CREATE_CALLS.iter().map(|s| s.to_string()).collect();
-    expected.sort();
-    assert_eq!(calls, expected);
+    app.assert_calls(WEBSITE_CREATE_CALLS);
 }
 
 #[tokio::test]
@@ -699,15 +694,7 @@ async fn website_user_create_rolls_back_when_any_call_fails() {
     app.post(&app.websites(&format!("/{name}/users")), body(&probe))
         .await
         .assert_status(200);
-    let mut calls = app.faults.calls();
-    calls.sort();
-    calls.dedup();
-    let mut expected: Vec<String> = WEBSITE_USER_CREATE_CALLS
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    expected.sort();
-    assert_eq!(calls, expected);
+    app.assert_calls(WEBSITE_USER_CREATE_CALLS);
     app.delete(&app.websites(&format!("/{name}/users/{probe}")))
         .await
         .assert_status(200);
