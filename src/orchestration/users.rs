@@ -148,11 +148,12 @@ async fn create_steps(
     let user = journal.track(user, |_| Undo::DeleteUser {
         user: user_name.to_owned(),
     });
+    // A missing bucket explains the failure best, whatever happened to the user.
+    usable(state?, &req.bucket)?;
     let user = user.map_err(|e| match e.is_already_exists() {
         true => OpError::exists(Resource::User, user_name),
         false => OpError::from(e),
     })?;
-    usable(state?, &req.bucket)?;
 
     // 2. The first key ∥ each group joined (created first when missing).
     let key = async {

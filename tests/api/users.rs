@@ -344,6 +344,23 @@ async fn user_requests_are_validated_and_need_the_bucket() {
         !app.aws.user_exists(&user).await,
         "the user made alongside the check is rolled back"
     );
+    // An existing user name on a missing bucket is still about the bucket, and the user is left alone.
+    let existing = unique("existing");
+    app.aws
+        .iam
+        .create_user()
+        .user_name(&existing)
+        .send()
+        .await
+        .unwrap();
+    let r = app
+        .post(
+            &app.buckets(&format!("/{missing}/users")),
+            json!({"User": {"UserName": existing}}),
+        )
+        .await;
+    r.assert_status(404);
+    assert!(app.aws.user_exists(&existing).await);
     app.get(&app.buckets(&format!("/{missing}/users")))
         .await
         .assert_status(404);
