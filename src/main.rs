@@ -26,6 +26,11 @@ enum Command {
     Serve,
     /// Load and validate the configuration, then exit.
     CheckConfig,
+    /// Exit 0 when the service on ADDRESS answers its liveness route (for container health checks).
+    Healthcheck {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        address: std::net::SocketAddr,
+    },
     /// Run the cleaner once for an account (for a Kubernetes CronJob), then exit.
     Clean {
         /// The account, as named in the configuration.
@@ -36,6 +41,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Healthcheck { address }) = cli.command {
+        return match s3_api::server::healthcheck(address) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("s3-api healthcheck: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::load(&cli.config, std::env::vars()) {
         Ok(c) => c,
         Err(e) => {
@@ -75,6 +89,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Healthcheck { .. } => unreachable!("answered before the configuration is read"),
         Command::Serve => {
             s3_api::telemetry::init_logging(&config);
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");

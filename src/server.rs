@@ -61,6 +61,27 @@ pub async fn clean(
     Ok(crate::orchestration::cleaner::run_once(&ctx).await?)
 }
 
+/// Asks the service on `address` for `/v1/s3/ping` over plain HTTP/1.1: the container health check, with no
+/// HTTP client in the image.
+pub fn healthcheck(address: SocketAddr) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let timeout = std::time::Duration::from_secs(3);
+    let mut stream = std::net::TcpStream::connect_timeout(&address, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream
+        .write_all(b"GET /v1/s3/ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    let mut response = String::new();
+    stream.take(64 * 1024).read_to_string(&mut response)?;
+    if response.starts_with("HTTP/1.1 200") && response.ends_with("pong") {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "unexpected answer: {}",
+            response.lines().next().unwrap_or_default()
+        )
+    }
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -54,6 +54,11 @@ async fn serves_on_a_socket_and_stops_gracefully() {
         "a HEAD response has no body: {head:?}"
     );
 
+    let healthy = tokio::task::spawn_blocking(move || s3_api::server::healthcheck(addr))
+        .await
+        .unwrap();
+    assert!(healthy.is_ok(), "{healthy:?}");
+
     stop.send(()).unwrap();
     let result = tokio::time::timeout(Duration::from_secs(10), server)
         .await
