@@ -19,6 +19,10 @@ pub struct App {
     pub accounts: BTreeMap<String, Arc<AwsAccount>>,
     pub metrics: Arc<Metrics>,
     pub auth: Auth,
+    /// Workflows running detached from their requests (see `http::detached`).
+    pub tasks: tokio_util::task::TaskTracker,
+    /// Set once the service has been asked to stop: new requests get 503.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 /// The axum state: a cheap handle on the one `App`.
@@ -48,6 +52,8 @@ impl App {
             config,
             accounts,
             metrics,
+            tasks: tokio_util::task::TaskTracker::new(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -65,6 +71,7 @@ impl App {
             aws: aws.clone(),
             metrics: self.metrics.clone(),
             org_tag: Tag::new(&self.config.org_tag_key, &self.config.org),
+            tasks: self.tasks.clone(),
         })
     }
 }

@@ -63,6 +63,16 @@ pub struct Config {
     /// Deadline of one AWS call, retries included.
     #[serde(default = "default_aws_timeout", with = "humantime_serde")]
     pub aws_timeout: Duration,
+    /// Longest time one HTTP request may take before the caller gets 503 (a create goes on in the background
+    /// and still rolls back on failure).
+    #[serde(default = "default_request_timeout", with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Requests served at once; more are refused at once with 503 instead of queueing.
+    #[serde(default = "default_max_concurrent_requests")]
+    pub max_concurrent_requests: usize,
+    /// How long a stopping service waits for in-flight requests and background workflows (rollbacks included).
+    #[serde(default = "default_shutdown_grace_period", with = "humantime_serde")]
+    pub shutdown_grace_period: Duration,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountConfig>,
 }
@@ -135,6 +145,15 @@ fn default_org_tag_key() -> String {
 fn default_aws_timeout() -> Duration {
     Duration::from_secs(30)
 }
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(120)
+}
+fn default_max_concurrent_requests() -> usize {
+    1024
+}
+fn default_shutdown_grace_period() -> Duration {
+    Duration::from_secs(30)
+}
 fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
@@ -165,6 +184,9 @@ const KNOWN_KEYS: &[&str] = &[
     "orgTagKey",
     "metricsRequireToken",
     "awsTimeout",
+    "requestTimeout",
+    "maxConcurrentRequests",
+    "shutdownGracePeriod",
     "accounts",
     "region",
     "endpoint",
@@ -241,6 +263,12 @@ impl Config {
             .map_err(|e| invalid("logLevel", format!("not a level or filter directive: {e}")))?;
         if self.aws_timeout.is_zero() {
             return Err(invalid("awsTimeout", "must be greater than zero"));
+        }
+        if self.request_timeout.is_zero() {
+            return Err(invalid("requestTimeout", "must be greater than zero"));
+        }
+        if self.max_concurrent_requests == 0 {
+            return Err(invalid("maxConcurrentRequests", "must be at least 1"));
         }
         if self.accounts.is_empty() {
             return Err(invalid("accounts", "at least one account is required"));

@@ -1,7 +1,10 @@
 //! Serving: bind, serve the router, stop gracefully on SIGTERM/SIGINT.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::net::TcpListener;
 
@@ -16,7 +19,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     serve(listener, app, shutdown_signal()).await
 }
 
-/// Serves `app` on `listener` until `shutdown` completes.
+/// Serves `app` on `listener` until `shutdown` completes. Then it stops accepting connections, answers new
+/// requests on open connections with 503, and gives the requests in flight and the detached workflows (creates
+/// and their rollbacks) up to `shutdownGracePeriod` to finish.
 pub async fn serve(
     listener: TcpListener,
     app: App,
@@ -24,7 +29,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     let state = AppState(Arc::new(app));
-    // The cleaners live as long as the server; they hold no state worth a graceful stop.
+    // The cleaners live as long as the server; a run cut short is simply done again later.
     let cleaners: Vec<_> = state
         .accounts
         .keys()
@@ -36,13 +41,49 @@ pub async fn serve(
             )))
         })
         .collect();
-    let router = crate::http::router(state);
+
+    let (stopped_at, mut stop_seen) = tokio::sync::watch::channel(None::<Instant>);
+    let signal = {
+        let state = state.clone();
+        async move {
+            shutdown.await;
+            state.stopping.store(true, Ordering::SeqCst);
+            let _ = stopped_at.send(Some(Instant::now()));
+        }
+    };
+    let router = crate::http::router(state.clone());
     tracing::info!(%addr, version = crate::version::VERSION, "listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let server = tokio::spawn(
+        axum::serve(listener, router)
+            .with_graceful_shutdown(signal)
+            .into_future(),
+    );
+
+    let grace = state.config.shutdown_grace_period;
+    let deadline = async {
+        let since = *stop_seen
+            .wait_for(Option::is_some)
+            .await
+            .expect("the sender lives until the signal");
+        tokio::time::sleep_until((since.expect("checked") + grace).into()).await;
+    };
+    tokio::select! {
+        served = server => served??,
+        _ = deadline => tracing::warn!("grace period over: stopping with requests still in flight"),
+    }
     for cleaner in cleaners {
         cleaner.abort();
+    }
+    state.tasks.close();
+    let since = stop_seen.borrow().unwrap_or_else(Instant::now);
+    if tokio::time::timeout_at((since + grace).into(), state.tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            running = state.tasks.len(),
+            "grace period over: background workflows cut short"
+        );
     }
     tracing::info!("stopped");
     Ok(())

@@ -92,7 +92,7 @@ pub async fn create(
         tags: caller_tags(&state, body.tags)?,
         lifecycle: body.lifecycle,
     };
-    let created = detached(buckets::create(ctx, req)).await?;
+    let created = detached(&ctx, |ctx| buckets::create(ctx, req)).await?;
     let body = CreatedBucketBody {
         bucket: format!("/{}", created.bucket),
         policy: PolicyView::from(&created.policy),
@@ -182,7 +182,10 @@ pub async fn update(
         tags,
         policy: body.bucket_policy,
     };
-    let view = detached(async move { buckets::update(&ctx, &bucket, req).await }).await?;
+    let view = detached(&ctx, move |ctx| async move {
+        buckets::update(&ctx, &bucket, req).await
+    })
+    .await?;
     Ok(axum::Json(BucketBody::from(view)).into_response())
 }
 
@@ -201,7 +204,10 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx(&account)?;
     let bucket = parse(BucketName::parse(&bucket))?;
-    let d = detached(async move { buckets::delete(&ctx, &bucket).await }).await?;
+    let d = detached(&ctx, move |ctx| async move {
+        buckets::delete(&ctx, &bucket).await
+    })
+    .await?;
     Ok(axum::Json(DeletedBucketBody {
         bucket: d.bucket,
         users: d.users,

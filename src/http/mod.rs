@@ -12,18 +12,20 @@ mod websites;
 
 use std::future::Future;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::domain::names::NameError;
-use crate::orchestration::OpError;
+use crate::orchestration::{Ctx, OpError};
 pub use error::ApiError;
 
 /// Request bodies above this are refused with 413.
@@ -84,12 +86,71 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), auth::require_token))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|e: tower::BoxError| async move {
+                    limit_error(e)
+                }))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(
+                    state.config.max_concurrent_requests,
+                ))
+                .timeout(state.config.request_timeout),
+        )
         .layer(CatchPanicLayer::custom(panicked))
+        .layer(from_fn_with_state(state.clone(), refuse_when_stopping))
         .layer(from_fn_with_state(state.clone(), observe::observe))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// What the resilience stack answers: a request that would exceed `maxConcurrentRequests` is refused at once
+/// (503, not queued), and one that runs longer than `requestTimeout` gets 503 (a workflow it started goes on
+/// detached).
+fn limit_error(e: tower::BoxError) -> ApiError {
+    if e.is::<tower::load_shed::error::Overloaded>() {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Overloaded",
+                "too many requests in flight; retry shortly",
+            )
+        }
+    } else if e.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "RequestTimeout",
+            "the request took too long; a create or delete it started goes on, and is rolled back if it fails",
+        )
+    } else {
+        ApiError::internal(format!("middleware error: {e}"))
+    }
+}
+
+/// Once the service is stopping, new requests (on connections still open) get 503 so that load balancers move on.
+async fn refuse_when_stopping(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if state.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+        let mut response = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ShuttingDown",
+            "the service is stopping",
+        )
+        .into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
+    next.run(req).await
 }
 
 async fn not_found() -> ApiError {
@@ -135,13 +196,16 @@ fn parse_website(
 }
 
 /// Runs a workflow in a task of its own: if the client disconnects, the workflow (and any rollback) still runs
-/// to its end instead of stopping half-way between two AWS calls.
-async fn detached<T, F>(work: F) -> Result<T, ApiError>
+/// to its end instead of stopping half-way between two AWS calls. The task is tracked, so a stopping service
+/// waits for it.
+async fn detached<T, F, Fut>(ctx: &Ctx, work: F) -> Result<T, ApiError>
 where
-    F: Future<Output = Result<T, OpError>> + Send + 'static,
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = Result<T, OpError>> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::spawn(work.instrument(tracing::Span::current()))
+    ctx.tasks
+        .spawn(work(ctx.clone()).instrument(tracing::Span::current()))
         .await
         .map_err(|e| ApiError::internal(format!("workflow task failed: {e}")))?
         .map_err(ApiError::from)

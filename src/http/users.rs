@@ -159,7 +159,7 @@ async fn create(site: Site, body: CreateUserBody) -> Result<Response, ApiError> 
         groups,
         placeholder,
     };
-    let created = detached(users::create(site.ctx, req)).await?;
+    let created = detached(&site.ctx, |ctx| users::create(ctx, req)).await?;
     Ok(no_store(CreatedUserBody {
         user: UserView::from(&created.user),
         access_key: NewAccessKeyView::from(&created.access_key),
@@ -203,7 +203,10 @@ async fn reset_keys(site: Site, user: &str) -> Result<Response, ApiError> {
     let user = parse(UserName::parse(user))?;
     let membership = site.membership();
     let ctx = site.ctx;
-    let r = detached(async move { users::reset_keys(&ctx, &user, &membership).await }).await?;
+    let r = detached(&ctx, move |ctx| async move {
+        users::reset_keys(&ctx, &user, &membership).await
+    })
+    .await?;
     Ok(no_store(ResetBody {
         deleted_key_ids: r.deleted_key_ids,
         access_key: NewAccessKeyView::from(&r.access_key),
@@ -222,7 +225,10 @@ async fn delete(site: Site, user: &str) -> Result<Response, ApiError> {
     let user = parse(UserName::parse(user))?;
     let membership = site.membership();
     let ctx = site.ctx;
-    let d = detached(async move { users::delete(&ctx, &user, &membership).await }).await?;
+    let d = detached(&ctx, move |ctx| async move {
+        users::delete(&ctx, &user, &membership).await
+    })
+    .await?;
     Ok(axum::Json(DeletedUserBody {
         user: d.user,
         deleted_key_ids: d.deleted_key_ids,

@@ -100,7 +100,7 @@ pub async fn create(
         index_document,
         error_document,
     };
-    let w = detached(websites::create(ctx, req)).await?;
+    let w = detached(&ctx, |ctx| websites::create(ctx, req)).await?;
     let body = json!({
         "Bucket": format!("/{}", w.bucket.bucket),
         "Policy": PolicyView::from(&w.bucket.policy),
@@ -168,7 +168,10 @@ pub async fn update(
     let ctx = state.ctx(&account)?;
     let site = parse_website(&website, &ctx)?;
     let tags = caller_tags(&state, Some(body.tags))?;
-    let v = detached(async move { websites::update_tags(&ctx, &site, &tags).await }).await?;
+    let v = detached(&ctx, move |ctx| async move {
+        websites::update_tags(&ctx, &site, &tags).await
+    })
+    .await?;
     Ok(axum::Json(website_body(v)).into_response())
 }
 
@@ -214,7 +217,10 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx(&account)?;
     let site = parse_website(&website, &ctx)?;
-    let d = detached(async move { websites::delete(&ctx, &site).await }).await?;
+    let d = detached(&ctx, move |ctx| async move {
+        websites::delete(&ctx, &site).await
+    })
+    .await?;
     Ok(axum::Json(json!({
         "Website": d.iam.bucket,
         "Users": d.iam.users,

@@ -20,6 +20,8 @@ pub struct Ctx {
     pub aws: Arc<AwsAccount>,
     pub metrics: Arc<Metrics>,
     pub org_tag: Tag,
+    /// The service's background tasks, which a stopping service waits for.
+    pub tasks: tokio_util::task::TaskTracker,
 }
 
 /// The kinds of resource a workflow reports about.
