@@ -26,6 +26,8 @@ enum Command {
     Serve,
     /// Load and validate the configuration, then exit.
     CheckConfig,
+    /// Print the OpenAPI 3.1 document of the API.
+    Openapi,
     /// Exit 0 when the service on ADDRESS answers its liveness route (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -41,6 +43,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", s3_api::http::openapi::json());
+        return ExitCode::SUCCESS;
+    }
     if let Some(Command::Healthcheck { address }) = cli.command {
         return match s3_api::server::healthcheck(address) {
             Ok(()) => ExitCode::SUCCESS,
@@ -89,7 +95,9 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Healthcheck { .. } => unreachable!("answered before the configuration is read"),
+        Command::Healthcheck { .. } | Command::Openapi => {
+            unreachable!("answered before the configuration is read")
+        }
         Command::Serve => {
             s3_api::telemetry::init_logging(&config);
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// A named lifecycle configuration. Each is one enabled rule over the whole bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 pub enum Lifecycle {
     /// Objects move to S3 Glacier Deep Archive one day after creation.
     #[serde(rename = "deep-archive")]

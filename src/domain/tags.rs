@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_TAGS: usize = 50;
 
 /// A tag as it appears on the wire (`{"Key": …, "Value": …}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Tag {
     pub key: String,

@@ -83,7 +83,10 @@ fn bcrypt_cost(s: &str) -> Option<u32> {
 
 /// Routes that answer without a token.
 fn is_public(path: &str, metrics_public: bool) -> bool {
-    matches!(path, "/v1/s3/ping" | "/v1/s3/version") || (metrics_public && path == "/v1/s3/metrics")
+    matches!(
+        path,
+        "/v1/s3/ping" | "/v1/s3/version" | "/v1/s3/openapi.json"
+    ) || (metrics_public && path == "/v1/s3/metrics")
 }
 
 /// Middleware: 403 unless the route is public or the token is accepted. Runs before routing, so unknown paths

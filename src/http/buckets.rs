@@ -18,7 +18,7 @@ use crate::domain::tags::{CallerTags, Tag};
 use crate::orchestration::buckets::{self, BucketView, CreateBucket, UpdateBucket};
 use crate::orchestration::{OpError, Resource};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct CreateBucketBody {
     #[serde(default)]
@@ -28,13 +28,13 @@ pub struct CreateBucketBody {
     bucket_input: BucketInput,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct BucketInput {
     bucket: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreatedBucketBody {
     bucket: String,
@@ -43,7 +43,7 @@ pub struct CreatedBucketBody {
 }
 
 /// The bucket as the show route reports it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct BucketBody {
     tags: Vec<Tag>,
@@ -51,11 +51,12 @@ pub struct BucketBody {
     empty: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 struct LoggingBody {
     target_bucket: String,
-    target_grants: Option<()>,
+    #[schema(value_type = Option<Object>)]
+    target_grants: Option<serde_json::Value>,
     target_prefix: String,
 }
 
@@ -81,6 +82,8 @@ pub fn caller_tags(state: &AppState, tags: Option<Vec<Tag>>) -> Result<CallerTag
     .map_err(|e| ApiError::bad_request("InvalidTag", e.to_string()))
 }
 
+#[utoipa::path(post, operation_id = "create_bucket", path = "/v1/s3/{account}/buckets", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local")), request_body = CreateBucketBody, security(("token" = [])),
+    responses((status = 202, description = "Creation accepted", body = CreatedBucketBody), crate::http::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
     Params(account): Params<String>,
@@ -101,6 +104,8 @@ pub async fn create(
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
 }
 
+#[utoipa::path(get, operation_id = "list_bucket", path = "/v1/s3/{account}/buckets", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local")), security(("token" = [])),
+    responses((status = 200, description = "All bucket names, sorted", body = Vec<String>), crate::http::openapi::Errors))]
 pub async fn list(
     State(state): State<AppState>,
     Params(account): Params<String>,
@@ -109,6 +114,9 @@ pub async fn list(
     Ok(axum::Json(buckets::list(&ctx).await?).into_response())
 }
 
+#[utoipa::path(head, operation_id = "head_bucket", path = "/v1/s3/{account}/buckets/{bucket}", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), security(("token" = [])),
+    responses((status = 200, description = "The bucket exists"), (status = 403, description = "It exists but the service cannot reach it"),
+              (status = 404, description = "No such bucket or account")))]
 pub async fn head(
     State(state): State<AppState>,
     Params((account, bucket)): Params<(String, String)>,
@@ -126,6 +134,8 @@ pub async fn head(
     }
 }
 
+#[utoipa::path(get, operation_id = "show_bucket", path = "/v1/s3/{account}/buckets/{bucket}", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), security(("token" = [])),
+    responses((status = 200, description = "The bucket", body = BucketBody), crate::http::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
     Params((account, bucket)): Params<(String, String)>,
@@ -135,7 +145,7 @@ pub async fn show(
     Ok(axum::Json(BucketBody::from(buckets::show(&ctx, &bucket).await?)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct UpdateBucketBody {
     #[serde(default)]
@@ -144,6 +154,8 @@ pub struct UpdateBucketBody {
     bucket_policy: Option<String>,
 }
 
+#[utoipa::path(put, operation_id = "update_bucket", path = "/v1/s3/{account}/buckets/{bucket}", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), request_body = UpdateBucketBody, security(("token" = [])),
+    responses((status = 200, description = "The bucket as updated", body = BucketBody), crate::http::openapi::Errors))]
 pub async fn update(
     State(state): State<AppState>,
     Params((account, bucket)): Params<(String, String)>,
@@ -189,7 +201,7 @@ pub async fn update(
     Ok(axum::Json(BucketBody::from(view)).into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 struct DeletedBucketBody {
     bucket: String,
@@ -198,6 +210,8 @@ struct DeletedBucketBody {
     groups: Vec<String>,
 }
 
+#[utoipa::path(delete, operation_id = "delete_bucket", path = "/v1/s3/{account}/buckets/{bucket}", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), security(("token" = [])),
+    responses((status = 200, description = "What was deleted", body = DeletedBucketBody), crate::http::openapi::Errors))]
 pub async fn delete(
     State(state): State<AppState>,
     Params((account, bucket)): Params<(String, String)>,
@@ -217,9 +231,11 @@ pub async fn delete(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DuckQuery {
+    /// A prefix to open the bookmark at, like `/team/docs/`.
     path: Option<String>,
 }
 
@@ -246,6 +262,8 @@ fn bookmark_path(path: Option<&str>) -> Result<Option<String>, ApiError> {
     }
 }
 
+#[utoipa::path(get, operation_id = "duck_bucket", path = "/v1/s3/{account}/buckets/{bucket}/duck", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname"), DuckQuery), security(("token" = [])),
+    responses((status = 200, description = "A Cyberduck bookmark", content_type = "application/xml", body = String), crate::http::openapi::Errors))]
 pub async fn duck(
     State(state): State<AppState>,
     Params((account, bucket)): Params<(String, String)>,

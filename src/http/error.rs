@@ -25,16 +25,21 @@ pub struct ApiError {
     pub cause: Option<String>,
 }
 
-#[derive(Serialize)]
+/// An RFC 9457 problem document.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Problem<'a> {
+pub struct Problem<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     title: &'a str,
     status: u16,
+    /// A sentence for a human.
     detail: &'a str,
+    /// A stable, machine-readable identifier of the error.
     code: &'a str,
+    /// The request's X-Request-Id.
     request_id: String,
+    /// Whether a failed create undid everything it had made.
     #[serde(skip_serializing_if = "Option::is_none")]
     rollback: Option<&'a RollbackReport>,
 }

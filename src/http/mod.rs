@@ -5,6 +5,7 @@ mod buckets;
 pub mod error;
 mod extract;
 mod observe;
+pub mod openapi;
 mod service;
 mod users;
 pub mod views;
@@ -16,7 +17,6 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
 use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -31,58 +31,56 @@ pub use error::ApiError;
 /// Request bodies above this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// The routes and the OpenAPI document, both from the handlers' annotations.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(service::ping))
+        .routes(routes!(service::version))
+        .routes(routes!(service::metrics))
+        .routes(routes!(service::openapi))
+        .routes(routes!(buckets::list, buckets::create))
+        .routes(routes!(
+            buckets::show,
+            buckets::head,
+            buckets::update,
+            buckets::delete
+        ))
+        .routes(routes!(buckets::duck))
+        .routes(routes!(users::list_bucket_users, users::create_bucket_user))
+        .routes(routes!(
+            users::show_bucket_user,
+            users::reset_bucket_user,
+            users::delete_bucket_user
+        ))
+        .routes(routes!(websites::create))
+        .routes(routes!(
+            websites::show,
+            websites::head,
+            websites::update,
+            websites::invalidate,
+            websites::delete
+        ))
+        .routes(routes!(websites::duck))
+        .routes(routes!(
+            users::list_website_users,
+            users::create_website_user
+        ))
+        .routes(routes!(
+            users::show_website_user,
+            users::reset_website_user,
+            users::delete_website_user
+        ))
+        .split_for_parts()
+}
+
 /// The whole service as an axum router.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static(observe::REQUEST_ID_HEADER);
-    Router::new()
-        .route("/v1/s3/ping", get(service::ping))
-        .route("/v1/s3/version", get(service::version))
-        .route("/v1/s3/metrics", get(service::metrics))
-        .route(
-            "/v1/s3/{account}/buckets",
-            get(buckets::list).post(buckets::create),
-        )
-        .route(
-            "/v1/s3/{account}/buckets/{bucket}",
-            get(buckets::show)
-                .head(buckets::head)
-                .put(buckets::update)
-                .delete(buckets::delete),
-        )
-        .route("/v1/s3/{account}/buckets/{bucket}/duck", get(buckets::duck))
-        .route(
-            "/v1/s3/{account}/buckets/{bucket}/users",
-            get(users::list_bucket_users).post(users::create_bucket_user),
-        )
-        .route(
-            "/v1/s3/{account}/buckets/{bucket}/users/{user}",
-            get(users::show_bucket_user)
-                .put(users::reset_bucket_user)
-                .delete(users::delete_bucket_user),
-        )
-        .route("/v1/s3/{account}/websites", post(websites::create))
-        .route(
-            "/v1/s3/{account}/websites/{website}",
-            get(websites::show)
-                .head(websites::head)
-                .put(websites::update)
-                .patch(websites::invalidate)
-                .delete(websites::delete),
-        )
-        .route(
-            "/v1/s3/{account}/websites/{website}/duck",
-            get(websites::duck),
-        )
-        .route(
-            "/v1/s3/{account}/websites/{website}/users",
-            get(users::list_website_users).post(users::create_website_user),
-        )
-        .route(
-            "/v1/s3/{account}/websites/{website}/users/{user}",
-            get(users::show_website_user)
-                .put(users::reset_website_user)
-                .delete(users::delete_website_user),
-        )
+    api()
+        .0
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), auth::require_token))

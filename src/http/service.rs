@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::version;
 
+#[utoipa::path(get, path = "/v1/s3/ping", tag = "service", responses((status = 200, description = "Alive", content_type = "text/plain", body = String)))]
 pub async fn ping() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -15,13 +16,14 @@ pub async fn ping() -> impl IntoResponse {
     )
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Version {
     version: &'static str,
     githash: &'static str,
     buildstamp: &'static str,
 }
 
+#[utoipa::path(get, path = "/v1/s3/version", tag = "service", responses((status = 200, description = "What is running", body = Version)))]
 pub async fn version() -> axum::Json<Version> {
     axum::Json(Version {
         version: version::VERSION,
@@ -30,9 +32,18 @@ pub async fn version() -> axum::Json<Version> {
     })
 }
 
+#[utoipa::path(get, path = "/v1/s3/metrics", tag = "service", responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String), (status = 403, description = "The token is required and missing", body = crate::http::error::Problem, content_type = "application/problem+json")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
         state.metrics.render(),
     )
+}
+
+#[utoipa::path(get, path = "/v1/s3/openapi.json", tag = "service",
+    responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
+pub async fn openapi() -> impl IntoResponse {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(super::openapi::json).clone();
+    ([(header::CONTENT_TYPE, "application/json")], body)
 }

@@ -18,7 +18,7 @@ use crate::domain::website::placeholder_page;
 use crate::orchestration::users::{self, CreateUser, Membership};
 use crate::orchestration::Ctx;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct CreateUserBody {
     user: UserInput,
@@ -26,7 +26,7 @@ pub struct CreateUserBody {
     groups: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct UserInput {
     user_name: String,
@@ -35,7 +35,7 @@ struct UserInput {
     path: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 struct CreatedUserBody {
     user: UserView,
@@ -171,7 +171,7 @@ async fn list(site: Site) -> Result<Response, ApiError> {
     Ok(axum::Json(views::<_, UserView>(&users)).into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 struct UserBody {
     user: UserView,
@@ -192,7 +192,7 @@ async fn show(site: Site, user: &str) -> Result<Response, ApiError> {
     .into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 struct ResetBody {
     deleted_key_ids: Vec<String>,
@@ -213,7 +213,7 @@ async fn reset_keys(site: Site, user: &str) -> Result<Response, ApiError> {
     }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 struct DeletedUserBody {
     user: String,
@@ -237,6 +237,8 @@ async fn delete(site: Site, user: &str) -> Result<Response, ApiError> {
     .into_response())
 }
 
+#[utoipa::path(post, path = "/v1/s3/{account}/buckets/{bucket}/users", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), request_body = CreateUserBody, security(("token" = [])),
+    responses((status = 200, description = "The user and its first access key", body = CreatedUserBody), crate::http::openapi::Errors))]
 pub async fn create_bucket_user(
     State(state): State<AppState>,
     Params((account, bucket)): Params<(String, String)>,
@@ -245,6 +247,8 @@ pub async fn create_bucket_user(
     create(Site::bucket(&state, &account, &bucket)?, body).await
 }
 
+#[utoipa::path(get, path = "/v1/s3/{account}/buckets/{bucket}/users", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), security(("token" = [])),
+    responses((status = 200, description = "The users, sorted by name", body = Vec<UserView>), crate::http::openapi::Errors))]
 pub async fn list_bucket_users(
     State(state): State<AppState>,
     Params((account, bucket)): Params<(String, String)>,
@@ -252,6 +256,8 @@ pub async fn list_bucket_users(
     list(Site::bucket(&state, &account, &bucket)?).await
 }
 
+#[utoipa::path(get, path = "/v1/s3/{account}/buckets/{bucket}/users/{user}", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
+    responses((status = 200, description = "The user", body = UserBody), crate::http::openapi::Errors))]
 pub async fn show_bucket_user(
     State(state): State<AppState>,
     Params((account, bucket, user)): Params<(String, String, String)>,
@@ -259,6 +265,8 @@ pub async fn show_bucket_user(
     show(Site::bucket(&state, &account, &bucket)?, &user).await
 }
 
+#[utoipa::path(put, path = "/v1/s3/{account}/buckets/{bucket}/users/{user}", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
+    responses((status = 200, description = "A new access key; the older ones are deleted", body = ResetBody), crate::http::openapi::Errors))]
 pub async fn reset_bucket_user(
     State(state): State<AppState>,
     Params((account, bucket, user)): Params<(String, String, String)>,
@@ -266,6 +274,8 @@ pub async fn reset_bucket_user(
     reset_keys(Site::bucket(&state, &account, &bucket)?, &user).await
 }
 
+#[utoipa::path(delete, path = "/v1/s3/{account}/buckets/{bucket}/users/{user}", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
+    responses((status = 200, description = "What was deleted", body = DeletedUserBody), crate::http::openapi::Errors))]
 pub async fn delete_bucket_user(
     State(state): State<AppState>,
     Params((account, bucket, user)): Params<(String, String, String)>,
@@ -273,6 +283,8 @@ pub async fn delete_bucket_user(
     delete(Site::bucket(&state, &account, &bucket)?, &user).await
 }
 
+#[utoipa::path(post, path = "/v1/s3/{account}/websites/{website}/users", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), request_body = CreateUserBody, security(("token" = [])),
+    responses((status = 200, description = "The user and its first access key", body = CreatedUserBody), crate::http::openapi::Errors))]
 pub async fn create_website_user(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -281,6 +293,8 @@ pub async fn create_website_user(
     create(Site::website(&state, &account, &website)?, body).await
 }
 
+#[utoipa::path(get, path = "/v1/s3/{account}/websites/{website}/users", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
+    responses((status = 200, description = "The users, sorted by name", body = Vec<UserView>), crate::http::openapi::Errors))]
 pub async fn list_website_users(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -288,6 +302,8 @@ pub async fn list_website_users(
     list(Site::website(&state, &account, &website)?).await
 }
 
+#[utoipa::path(get, path = "/v1/s3/{account}/websites/{website}/users/{user}", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
+    responses((status = 200, description = "The user", body = UserBody), crate::http::openapi::Errors))]
 pub async fn show_website_user(
     State(state): State<AppState>,
     Params((account, website, user)): Params<(String, String, String)>,
@@ -295,6 +311,8 @@ pub async fn show_website_user(
     show(Site::website(&state, &account, &website)?, &user).await
 }
 
+#[utoipa::path(put, path = "/v1/s3/{account}/websites/{website}/users/{user}", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
+    responses((status = 200, description = "A new access key; the older ones are deleted", body = ResetBody), crate::http::openapi::Errors))]
 pub async fn reset_website_user(
     State(state): State<AppState>,
     Params((account, website, user)): Params<(String, String, String)>,
@@ -302,6 +320,8 @@ pub async fn reset_website_user(
     reset_keys(Site::website(&state, &account, &website)?, &user).await
 }
 
+#[utoipa::path(delete, path = "/v1/s3/{account}/websites/{website}/users/{user}", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
+    responses((status = 200, description = "What was deleted", body = DeletedUserBody), crate::http::openapi::Errors))]
 pub async fn delete_website_user(
     State(state): State<AppState>,
     Params((account, website, user)): Params<(String, String, String)>,

@@ -18,7 +18,7 @@ fn opt_timestamp(d: Option<&DateTime>) -> Option<String> {
     d.map(timestamp)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct PolicyView {
     pub arn: Option<String>,
@@ -52,7 +52,7 @@ impl From<&Policy> for PolicyView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct GroupView {
     pub arn: String,
@@ -74,14 +74,14 @@ impl From<&Group> for GroupView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct BoundaryView {
     pub permissions_boundary_arn: Option<String>,
     pub permissions_boundary_type: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct UserView {
     pub arn: String,
@@ -119,7 +119,7 @@ impl From<&User> for UserView {
 }
 
 /// A new access key, with its secret: shown once.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct NewAccessKeyView {
     pub access_key_id: String,
@@ -141,7 +141,7 @@ impl From<&AccessKey> for NewAccessKeyView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct AccessKeyView {
     pub access_key_id: Option<String>,
@@ -161,7 +161,7 @@ impl From<&AccessKeyMetadata> for AccessKeyView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct AttachedPolicyView {
     pub policy_arn: Option<String>,

@@ -16,7 +16,7 @@ use crate::aws::s3::BucketState;
 use crate::domain::tags::Tag;
 use crate::orchestration::websites::{self, CreateWebsite, WebsiteView};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct CreateWebsiteBody {
     #[serde(default)]
@@ -26,13 +26,14 @@ pub struct CreateWebsiteBody {
     website_configuration: Option<WebsiteConfiguration>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[schema(as = WebsiteInput)]
 struct BucketInput {
     bucket: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct WebsiteConfiguration {
     #[serde(default)]
@@ -41,13 +42,13 @@ struct WebsiteConfiguration {
     error_document: Option<ErrorDocument>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct IndexDocument {
     suffix: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct ErrorDocument {
     key: String,
@@ -71,6 +72,8 @@ fn document_name(what: &str, name: &str) -> Result<String, ApiError> {
     }
 }
 
+#[utoipa::path(post, operation_id = "create_website", path = "/v1/s3/{account}/websites", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local")), request_body = CreateWebsiteBody, security(("token" = [])),
+    responses((status = 202, description = "Creation accepted", body = Object), crate::http::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
     Params(account): Params<String>,
@@ -113,6 +116,9 @@ pub async fn create(
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
 }
 
+#[utoipa::path(head, operation_id = "head_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
+    responses((status = 200, description = "The website's bucket exists"), (status = 400, description = "Invalid name or domain"),
+              (status = 403, description = "It exists but the service cannot reach it"), (status = 404, description = "No such website or account")))]
 pub async fn head(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -145,6 +151,8 @@ fn website_body(v: WebsiteView) -> serde_json::Value {
     body
 }
 
+#[utoipa::path(get, operation_id = "show_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
+    responses((status = 200, description = "The website", body = Object), crate::http::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -154,12 +162,14 @@ pub async fn show(
     Ok(axum::Json(website_body(websites::show(&ctx, &site).await?)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct UpdateWebsiteBody {
     tags: Vec<Tag>,
 }
 
+#[utoipa::path(put, operation_id = "update_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), request_body = UpdateWebsiteBody, security(("token" = [])),
+    responses((status = 200, description = "The website as updated", body = Object), crate::http::openapi::Errors))]
 pub async fn update(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -175,12 +185,14 @@ pub async fn update(
     Ok(axum::Json(website_body(v)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct InvalidateBody {
     cache_invalidation: Vec<String>,
 }
 
+#[utoipa::path(patch, operation_id = "invalidate_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), request_body = InvalidateBody, security(("token" = [])),
+    responses((status = 200, description = "The invalidation", body = Object), crate::http::openapi::Errors))]
 pub async fn invalidate(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -211,6 +223,8 @@ pub async fn invalidate(
     .into_response())
 }
 
+#[utoipa::path(delete, operation_id = "delete_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
+    responses((status = 200, description = "What was deleted", body = Object), crate::http::openapi::Errors))]
 pub async fn delete(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -232,6 +246,8 @@ pub async fn delete(
     .into_response())
 }
 
+#[utoipa::path(get, operation_id = "duck_website", path = "/v1/s3/{account}/websites/{website}/duck", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org"), DuckQuery), security(("token" = [])),
+    responses((status = 200, description = "A Cyberduck bookmark", content_type = "application/xml", body = String), crate::http::openapi::Errors))]
 pub async fn duck(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,

@@ -149,7 +149,7 @@ impl Undo {
 }
 
 /// What a rollback achieved, as reported to the caller in the problem document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RollbackReport {
     pub complete: bool,
     pub leftovers: Vec<String>,

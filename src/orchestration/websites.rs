@@ -70,6 +70,16 @@ pub struct DeletedWebsite {
     pub distribution: Option<Distribution>,
 }
 
+/// A hosted zone that the configuration names but Route 53 does not know is the operator's to fix.
+fn zone_error(e: AwsError, zone: &str) -> OpError {
+    match e.has_code("NoSuchHostedZone") {
+        true => OpError::Config(format!(
+            "the hosted zone {zone} of the configuration does not exist"
+        )),
+        false => e.into(),
+    }
+}
+
 impl Ctx {
     fn zone_of(&self, site: &WebsiteName) -> Result<&str, OpError> {
         self.aws
@@ -358,7 +368,7 @@ pub async fn show(ctx: &Ctx, site: &WebsiteName) -> Result<WebsiteView, OpError>
     let tags = tags.map_err(|e| missing_site(e, bucket))?;
     let objects = objects.map_err(|e| missing_site(e, bucket))?;
     let logging = logging.map_err(|e| missing_site(e, bucket))?;
-    let records = records?;
+    let records = records.map_err(|e| zone_error(e, zone))?;
     let distribution = match distribution_id_of(&tags) {
         Some(id) => crate::aws::iam::found(aws.get_distribution(&id).await)?,
         None => None,
@@ -486,7 +496,7 @@ pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpE
         return Err(OpError::NotEmpty(site.as_str().to_owned()));
     }
     let distribution_id = tags?.as_deref().and_then(distribution_id_of);
-    let records = records?;
+    let records = records.map_err(|e| zone_error(e, zone))?;
     let iam = iam?;
     if state == BucketState::Missing && iam.is_empty() && records.is_empty() {
         return Err(OpError::not_found(Resource::Website, site.as_str()));

@@ -224,3 +224,117 @@ async fn no_secret_reaches_the_logs() {
         assert!(!logs.contains(&secret), "a secret reached the logs");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .raw(Method::GET, "/v1/s3/openapi.json", None, vec![])
+        .await;
+    r.assert_status(200);
+    let doc = r.json();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    let expected: &[(&str, &[&str])] = &[
+        ("/v1/s3/ping", &["get"]),
+        ("/v1/s3/version", &["get"]),
+        ("/v1/s3/metrics", &["get"]),
+        ("/v1/s3/openapi.json", &["get"]),
+        ("/v1/s3/{account}/buckets", &["get", "post"]),
+        (
+            "/v1/s3/{account}/buckets/{bucket}",
+            &["get", "head", "put", "delete"],
+        ),
+        ("/v1/s3/{account}/buckets/{bucket}/duck", &["get"]),
+        ("/v1/s3/{account}/buckets/{bucket}/users", &["get", "post"]),
+        (
+            "/v1/s3/{account}/buckets/{bucket}/users/{user}",
+            &["get", "put", "delete"],
+        ),
+        ("/v1/s3/{account}/websites", &["post"]),
+        (
+            "/v1/s3/{account}/websites/{website}",
+            &["get", "head", "put", "patch", "delete"],
+        ),
+        ("/v1/s3/{account}/websites/{website}/duck", &["get"]),
+        (
+            "/v1/s3/{account}/websites/{website}/users",
+            &["get", "post"],
+        ),
+        (
+            "/v1/s3/{account}/websites/{website}/users/{user}",
+            &["get", "put", "delete"],
+        ),
+    ];
+    assert_eq!(
+        paths.len(),
+        expected.len(),
+        "{:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    for (path, methods) in expected {
+        let item = paths.get(*path).unwrap_or_else(|| panic!("{path} missing"));
+        for m in *methods {
+            assert!(item.get(*m).is_some(), "{m} {path} missing");
+        }
+    }
+    let create = &paths["/v1/s3/{account}/buckets"]["post"];
+    assert!(create["responses"]["202"].is_object());
+    assert!(create["responses"]["409"]["content"]["application/problem+json"].is_object());
+    assert_eq!(create["security"][0]["token"], serde_json::json!([]));
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for s in [
+        "CreateBucketBody",
+        "Problem",
+        "Tag",
+        "UserView",
+        "CreateWebsiteBody",
+    ] {
+        assert!(schemas.contains_key(s), "{s} missing");
+    }
+    assert_eq!(
+        schemas["CreateBucketBody"]["additionalProperties"], false,
+        "unknown fields are refused"
+    );
+}
+
+/// `promtool check metrics` (Prometheus' own linter, Debian package `prometheus`) accepts the exposition after
+/// traffic of every kind: HTTP, AWS calls, errors.
+#[tokio::test]
+async fn metrics_pass_promtool() {
+    let promtool = std::env::var("S3API_PROMTOOL").unwrap_or_else(|_| "promtool".to_owned());
+    let app = TestApp::spawn().await;
+    let bucket = unique("promtool");
+    app.create_bucket(&bucket).await;
+    app.get(&app.buckets("/Not_Valid")).await.assert_status(400);
+    app.get("/v1/s3/nosuchaccount/buckets")
+        .await
+        .assert_status(404);
+    let text = app
+        .raw(Method::GET, "/v1/s3/metrics", None, vec![])
+        .await
+        .body;
+
+    use std::io::Write;
+    let child = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = child.unwrap_or_else(|e| {
+        panic!("cannot run {promtool} ({e}): install Debian's `prometheus` package (apt-get install prometheus)")
+    });
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
