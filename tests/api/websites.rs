@@ -851,3 +851,50 @@ async fn the_cleaner_deletes_only_orphaned_disabled_org_distributions() {
         "{metrics}"
     );
 }
+
+/// The distribution create times out: its outcome is unknown, so rollback looks for a distribution serving the
+/// name (by alias) and disables it if there is one.
+#[tokio::test]
+async fn website_create_timeout_is_504_and_rolled_back() {
+    let (app, w) =
+        TestApp::spawn_websites_with(|c, _| c.aws_timeout = std::time::Duration::from_millis(1500))
+            .await;
+    let name = site_name(&w, "slow");
+    app.faults
+        .fail_once("cloudfront:CreateDistributionWithTags", Fault::Hang);
+    let r = app.post(&app.websites(""), seed_body(&name)).await;
+    r.assert_status(504);
+    assert_eq!(r.json()["rollback"]["complete"], true, "{}", r.text());
+    assert!(
+        app.faults
+            .calls()
+            .contains(&"cloudfront:ListDistributions".to_owned()),
+        "looked for it by alias"
+    );
+    assert!(!app.aws.bucket_exists(&name).await);
+    assert!(app.aws.policy_names().await.is_empty());
+    assert!(records(&app, &w, &name).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_configured_certificate_that_covers_the_name_is_used() {
+    let (app, w) = TestApp::spawn_websites_with(|c, w| {
+        for d in c.accounts.get_mut("test").unwrap().domains.values_mut() {
+            d.cert_arn = Some(w.cert_arn.clone());
+        }
+    })
+    .await;
+    let v = create_site(&app, &site_name(&w, "cfg")).await;
+    assert_eq!(
+        v["Distribution"]["DistributionConfig"]["ViewerCertificate"]["ACMCertificateArn"],
+        w.cert_arn
+    );
+    assert!(app
+        .faults
+        .calls()
+        .contains(&"acm:DescribeCertificate".to_owned()));
+    assert!(!app
+        .faults
+        .calls()
+        .contains(&"acm:ListCertificates".to_owned()));
+}
