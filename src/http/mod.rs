@@ -208,3 +208,41 @@ where
         .map_err(|e| ApiError::internal(format!("workflow task failed: {e}")))?
         .map_err(ApiError::from)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_500_problem_document() {
+        let response = panicked(Box::new("boom"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["code"], "InternalError");
+        assert!(
+            !problem["detail"].as_str().unwrap().contains("boom"),
+            "panic messages stay in the log"
+        );
+    }
+
+    #[test]
+    fn shed_and_timed_out_requests_are_503() {
+        let shed = limit_error(Box::new(tower::load_shed::error::Overloaded::new()));
+        assert_eq!(
+            (shed.status, shed.code, shed.retry_after),
+            (StatusCode::SERVICE_UNAVAILABLE, "Overloaded", Some(1))
+        );
+        let late = limit_error(Box::new(tower::timeout::error::Elapsed::new()));
+        assert_eq!(
+            (late.status, late.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "RequestTimeout")
+        );
+    }
+}
