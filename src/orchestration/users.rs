@@ -337,10 +337,17 @@ pub async fn show(
     membership: &Membership,
 ) -> Result<UserView, OpError> {
     let aws = &ctx.aws;
-    let (groups, details, keys) = tokio::join!(
+    // The policies of the root groups are read in the same round as the user's memberships (their names are
+    // known); only path-scoped groups, found through the memberships, cost a second round.
+    let root_policies = join_all(membership.root.iter().map(|g| async move {
+        let attached = found(aws.list_attached_group_policies(g.group.as_str()).await)?;
+        Ok::<_, AwsError>((g.group.as_str(), attached.unwrap_or_default()))
+    }));
+    let (groups, details, keys, root_policies) = tokio::join!(
         aws.list_groups_for_user(user.as_str()),
         aws.get_user(user),
-        aws.list_access_keys(user.as_str())
+        aws.list_access_keys(user.as_str()),
+        root_policies,
     );
     let groups = bucket_memberships(user, groups, membership)?;
     let missing = |e: AwsError| match e.is_not_found() {
@@ -349,19 +356,27 @@ pub async fn show(
     };
     let details = details.map_err(missing)?;
     let access_keys = keys.map_err(missing)?;
-    let attached = join_all(
-        groups
-            .iter()
-            .map(|g| aws.list_attached_group_policies(g.group_name())),
-    )
-    .await;
-    let mut policies: BTreeMap<String, AttachedPolicy> = BTreeMap::new();
-    for list in attached {
-        for p in list? {
-            policies
-                .entry(p.policy_arn().unwrap_or_default().to_owned())
-                .or_insert(p);
+    let mut attached: Vec<Vec<AttachedPolicy>> = Vec::new();
+    for r in root_policies {
+        let (group, policies) = r?;
+        if groups.iter().any(|g| g.group_name() == group) {
+            attached.push(policies);
         }
+    }
+    let scoped = groups.iter().filter(|g| {
+        !membership
+            .root
+            .iter()
+            .any(|r| r.group.as_str() == g.group_name())
+    });
+    for list in join_all(scoped.map(|g| aws.list_attached_group_policies(g.group_name()))).await {
+        attached.push(list?);
+    }
+    let mut policies: BTreeMap<String, AttachedPolicy> = BTreeMap::new();
+    for p in attached.into_iter().flatten() {
+        policies
+            .entry(p.policy_arn().unwrap_or_default().to_owned())
+            .or_insert(p);
     }
     Ok(UserView {
         user: details,
