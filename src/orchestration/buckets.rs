@@ -156,50 +156,50 @@ pub(crate) async fn create_bucket_resources(
     let mut policy = policy.expect("policy created");
     let policy_arn = policy.arn().unwrap_or_default().to_owned();
 
-    // 2. The bucket ∥ its admin group. Both are awaited to the end even when one fails, so that nothing created
-    //    goes unrecorded.
-    let (created, group) = tokio::join!(
-        aws.create_bucket(bucket),
-        aws.create_group(&admin.group, &admin.iam_path)
-    );
-    let created = journal.created(
-        created,
-        Undo::DeleteBucket {
-            bucket: bucket.clone(),
-        },
-    );
-    let group = journal.created(
-        group,
-        Undo::DeleteGroup {
-            group: admin.group.as_str().to_owned(),
-        },
-    );
-    created.map_err(|e| match e.is_already_exists() {
-        true => OpError::exists(Resource::Bucket, bucket.as_str()),
-        false => e.into(),
-    })?;
-    let group = group.map_err(|e| match e.is_already_exists() {
-        true => OpError::exists(Resource::Group, admin.group.as_str()),
-        false => OpError::from(e),
-    })?;
-
-    // 3. Everything that configures them, at once.
-    let attach = async {
-        let r =
-            retry_not_visible(|| aws.attach_group_policy(admin.group.as_str(), &policy_arn)).await;
-        journal
+    // 2–3. Two independent chains: the bucket, then everything that configures it ∥ the admin group, then its
+    //      policy on it. Each chain goes on as soon as its own create returns; both are awaited to the end even
+    //      when one fails, so that nothing created goes unrecorded.
+    let bucket_chain = async {
+        let created = journal.created(
+            aws.create_bucket(bucket).await,
+            Undo::DeleteBucket {
+                bucket: bucket.clone(),
+            },
+        );
+        created.map_err(|e| match e.is_already_exists() {
+            true => OpError::exists(Resource::Bucket, bucket.as_str()),
+            false => e.into(),
+        })?;
+        configure_bucket(ctx, bucket, tags, lifecycle, public_access).await
+    };
+    let group_chain = async {
+        let group = aws.create_group(&admin.group, &admin.iam_path).await;
+        let group = journal
             .created(
-                r,
-                Undo::DetachGroupPolicy {
+                group,
+                Undo::DeleteGroup {
                     group: admin.group.as_str().to_owned(),
-                    policy_arn: policy_arn.clone(),
                 },
             )
-            .map_err(OpError::from)
+            .map_err(|e| match e.is_already_exists() {
+                true => OpError::exists(Resource::Group, admin.group.as_str()),
+                false => OpError::from(e),
+            })?;
+        let attached =
+            retry_not_visible(|| aws.attach_group_policy(admin.group.as_str(), &policy_arn)).await;
+        journal.created(
+            attached,
+            Undo::DetachGroupPolicy {
+                group: admin.group.as_str().to_owned(),
+                policy_arn: policy_arn.clone(),
+            },
+        )?;
+        Ok::<_, OpError>(group)
     };
-    let configure = configure_bucket(ctx, bucket, tags, lifecycle, public_access);
-    let (attached, configured) = tokio::join!(attach, configure);
-    first_error([attached, configured])?;
+    let (configured, group) = tokio::join!(bucket_chain, group_chain);
+    // A taken bucket name explains the failure best.
+    configured?;
+    let group = group?;
 
     policy.attachment_count = Some(1);
     Ok(CreatedBucket {
