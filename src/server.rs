@@ -14,9 +14,12 @@ use crate::config::Config;
 
 /// Serves on the configured address until SIGTERM or SIGINT; in-flight requests finish first.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // The handlers are installed before the first connection is accepted: a signal that arrives as soon as the
+    // service answers must start a graceful stop, not kill the process.
+    let stop = shutdown_signal()?;
     let listener = TcpListener::bind(config.listen_address).await?;
     let app = App::new(config, AwsHooks::default()).await;
-    serve(listener, app, shutdown_signal()).await
+    serve(listener, app, stop).await
 }
 
 /// Serves `app` on `listener` until `shutdown` completes. Then it stops accepting connections, answers new
@@ -123,24 +126,26 @@ pub fn healthcheck(address: SocketAddr) -> anyhow::Result<()> {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// SIGTERM or SIGINT, with both handlers installed now (tokio installs a handler when the stream is made, not
+/// when it is first polled).
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutdown signal received, finishing in-flight requests");
+        tracing::info!("shutdown signal received, finishing in-flight requests");
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown signal received, finishing in-flight requests");
+    })
 }

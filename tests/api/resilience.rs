@@ -169,3 +169,50 @@ secret = "sigterm"
     assert!(status.success(), "{status:?}");
     let _ = std::fs::remove_file(&config);
 }
+
+/// SIGTERM right after the service first answers is a graceful stop too (the signal handlers are in place
+/// before the first connection is accepted).
+#[tokio::test]
+async fn sigterm_right_after_start_exits_zero() {
+    for _ in 0..10 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = std::env::temp_dir().join(format!("{}.toml", unique("early")));
+        std::fs::write(
+            &config,
+            format!(
+                "listenAddress = \"127.0.0.1:{port}\"\ntoken = \"t\"\norg = \"o\"\n[accounts.a]\nregion = \"us-east-1\"\n\
+                 endpoint = \"{}\"\nakid = \"a\"\nsecret = \"s\"\n",
+                moto::endpoint()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_s3-api"))
+            .args(["--config", config.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let started = Instant::now();
+        while s3_api::server::healthcheck(addr).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the service did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // SAFETY: sending a signal to the child process this test started.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+        let status = tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.success(), "{status:?}");
+        let _ = std::fs::remove_file(&config);
+    }
+}
