@@ -126,7 +126,12 @@ pub async fn head(
         let bucket = parse(BucketName::parse(&bucket))?;
         Ok::<_, ApiError>(buckets::head(&ctx, &bucket).await?)
     };
-    match result.await {
+    head_status(result.await)
+}
+
+/// The status of a HEAD on a bucket or website (HEAD answers carry no body, errors included).
+pub fn head_status(state: Result<BucketState, ApiError>) -> StatusCode {
+    match state {
         Ok(BucketState::Reachable) => StatusCode::OK,
         Ok(BucketState::Forbidden) => StatusCode::FORBIDDEN,
         Ok(BucketState::Missing) => StatusCode::NOT_FOUND,

@@ -6,13 +6,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::buckets::{bookmark, caller_tags, BucketBody, DuckQuery};
+use super::buckets::{bookmark, caller_tags, head_status, BucketBody, DuckQuery};
 use super::error::ApiError;
 use super::extract::{Json, Params};
 use super::views::{self, GroupView, PolicyView};
 use super::{detached, parse_website};
 use crate::app::AppState;
-use crate::aws::s3::BucketState;
 use crate::domain::tags::Tag;
 use crate::orchestration::websites::{self, CreateWebsite, WebsiteView};
 
@@ -128,12 +127,7 @@ pub async fn head(
         let site = parse_website(&website, &ctx)?;
         Ok::<_, ApiError>(ctx.aws.head_bucket(site.bucket()).await?)
     };
-    match result.await {
-        Ok(BucketState::Reachable) => StatusCode::OK,
-        Ok(BucketState::Forbidden) => StatusCode::FORBIDDEN,
-        Ok(BucketState::Missing) => StatusCode::NOT_FOUND,
-        Err(e) => e.status,
-    }
+    head_status(result.await)
 }
 
 fn website_body(v: WebsiteView) -> serde_json::Value {

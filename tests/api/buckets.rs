@@ -93,21 +93,9 @@ async fn create_with_the_seed_body_sets_up_the_bucket_and_its_admin_group() {
     );
     assert_eq!(rule.bucket_key_enabled(), Some(true));
 
-    let pab = s3
-        .get_public_access_block()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
-    let pab = pab.public_access_block_configuration().unwrap();
     assert_eq!(
-        (
-            pab.block_public_acls(),
-            pab.ignore_public_acls(),
-            pab.block_public_policy(),
-            pab.restrict_public_buckets()
-        ),
-        (Some(true), Some(true), Some(true), Some(true))
+        app.aws.public_access_flags(&bucket).await,
+        (true, true, true, true)
     );
 
     let own = s3

@@ -440,6 +440,26 @@ impl Emulator {
     pub async fn user_exists(&self, name: &str) -> bool {
         self.iam.get_user().user_name(name).send().await.is_ok()
     }
+    /// The bucket's public access block: (block public ACLs, ignore public ACLs, block public policy, restrict
+    /// public buckets).
+    pub async fn public_access_flags(&self, bucket: &str) -> (bool, bool, bool, bool) {
+        let out = self
+            .s3
+            .get_public_access_block()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        let c = out.public_access_block_configuration().unwrap();
+        let flag = |f: Option<bool>| f.unwrap_or(false);
+        (
+            flag(c.block_public_acls()),
+            flag(c.ignore_public_acls()),
+            flag(c.block_public_policy()),
+            flag(c.restrict_public_buckets()),
+        )
+    }
+
     /// Names of the groups `user` is in.
     pub async fn groups_of(&self, user: &str) -> Vec<String> {
         let out = self

@@ -107,36 +107,29 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> String {
     String::from_utf8_lossy(&response).into_owned()
 }
 
-/// The real binary: SIGTERM while a request waits on AWS lets the request finish, then the process exits 0.
-#[tokio::test]
-async fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
-    let proxy = slow_proxy(Duration::from_millis(1500)).await;
+/// Starts the real binary with `config` (TOML, without `listenAddress`) on a free loopback port and waits until
+/// it answers. Returns the process, its address and the config file (to remove afterwards).
+async fn start_binary(
+    config: &str,
+) -> (
+    std::process::Child,
+    std::net::SocketAddr,
+    std::path::PathBuf,
+) {
     let port = TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let config = std::env::temp_dir().join(format!("{}.toml", unique("sigterm")));
+    let path = std::env::temp_dir().join(format!("{}.toml", unique("binary")));
     std::fs::write(
-        &config,
-        format!(
-            r#"listenAddress = "127.0.0.1:{port}"
-token = "{TOKEN}"
-org = "testorg"
-logFormat = "text"
-shutdownGracePeriod = "10s"
-[accounts.test]
-region = "us-east-1"
-endpoint = "http://{proxy}"
-akid = "sigterm"
-secret = "sigterm"
-"#
-        ),
+        &path,
+        format!("listenAddress = \"127.0.0.1:{port}\"\n{config}"),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3-api"))
-        .args(["--config", config.to_str().unwrap(), "serve"])
+    let child = Command::new(env!("CARGO_BIN_EXE_s3-api"))
+        .args(["--config", path.to_str().unwrap(), "serve"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -148,8 +141,28 @@ secret = "sigterm"
             started.elapsed() < Duration::from_secs(20),
             "the service did not start"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    (child, addr, path)
+}
+
+/// The real binary: SIGTERM while a request waits on AWS lets the request finish, then the process exits 0.
+#[tokio::test]
+async fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
+    let proxy = slow_proxy(Duration::from_millis(1500)).await;
+    let (mut child, addr, config) = start_binary(&format!(
+        r#"token = "{TOKEN}"
+org = "testorg"
+logFormat = "text"
+shutdownGracePeriod = "10s"
+[accounts.test]
+region = "us-east-1"
+endpoint = "http://{proxy}"
+akid = "sigterm"
+secret = "sigterm"
+"#
+    ))
+    .await;
 
     let request = tokio::spawn(async move { get(addr, "/v1/s3/test/buckets").await });
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -175,37 +188,11 @@ secret = "sigterm"
 #[tokio::test]
 async fn sigterm_right_after_start_exits_zero() {
     for _ in 0..10 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config = std::env::temp_dir().join(format!("{}.toml", unique("early")));
-        std::fs::write(
-            &config,
-            format!(
-                "listenAddress = \"127.0.0.1:{port}\"\ntoken = \"t\"\norg = \"o\"\n[accounts.a]\nregion = \"us-east-1\"\n\
-                 endpoint = \"{}\"\nakid = \"a\"\nsecret = \"s\"\n",
-                moto::endpoint()
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_s3-api"))
-            .args(["--config", config.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let started = Instant::now();
-        while s3_api::server::healthcheck(addr).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the service did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let (mut child, _, config) = start_binary(&format!(
+            "token = \"t\"\norg = \"o\"\n[accounts.a]\nregion = \"us-east-1\"\nendpoint = \"{}\"\nakid = \"a\"\nsecret = \"s\"\n",
+            moto::endpoint()
+        ))
+        .await;
         // SAFETY: sending a signal to the child process this test started.
         assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
         let status = tokio::task::spawn_blocking(move || child.wait())

@@ -151,21 +151,9 @@ async fn create_with_the_seed_body_builds_the_whole_site() {
         policy["Statement"][0]["Resource"],
         json!([format!("arn:aws:s3:::{name}/*")])
     );
-    let pab = s3
-        .get_public_access_block()
-        .bucket(&name)
-        .send()
-        .await
-        .unwrap();
-    let pab = pab.public_access_block_configuration().unwrap();
     assert_eq!(
-        (
-            pab.block_public_acls(),
-            pab.ignore_public_acls(),
-            pab.block_public_policy(),
-            pab.restrict_public_buckets()
-        ),
-        (Some(true), Some(true), Some(false), Some(false))
+        app.aws.public_access_flags(&name).await,
+        (true, true, false, false)
     );
     let page = s3
         .get_object()
