@@ -37,24 +37,26 @@ impl Deref for AppState {
 }
 
 impl App {
-    /// Builds the AWS clients of every account once. `hooks` adds SDK interceptors (used by the tests).
-    pub async fn new(config: Config, hooks: AwsHooks) -> App {
+    /// Builds the AWS clients of every account once and looks up the hosted zones the configuration leaves out;
+    /// fails when one cannot be found. `hooks` adds SDK interceptors (used by the tests).
+    pub async fn new(config: Config, hooks: AwsHooks) -> anyhow::Result<App> {
         let metrics = Arc::new(Metrics::new());
         let mut accounts = BTreeMap::new();
         for (name, account) in &config.accounts {
-            let clients =
+            let mut clients =
                 AwsAccount::connect(name, account, config.aws_timeout, metrics.clone(), &hooks)
                     .await;
+            clients.resolve_hosted_zones().await?;
             accounts.insert(name.clone(), Arc::new(clients));
         }
-        App {
+        Ok(App {
             auth: Auth::new(config.token.clone()),
             config,
             accounts,
             metrics,
             tasks: tokio_util::task::TaskTracker::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
-        }
+        })
     }
 
     /// The workflow context of the account named in the path; 404 before any AWS call when it is unknown.

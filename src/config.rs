@@ -110,8 +110,9 @@ pub struct AccountConfig {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DomainConfig {
     pub cert_arn: Option<String>,
+    /// Found by name (the one public hosted zone of the domain) at start-up when left out.
     #[serde(rename = "hostedZoneID")]
-    pub hosted_zone_id: String,
+    pub hosted_zone_id: Option<String>,
 }
 
 /// Where S3 server access logs of created buckets go.
@@ -337,7 +338,7 @@ impl AccountConfig {
                     "domain names must not be empty",
                 ));
             }
-            if d.hosted_zone_id.trim().is_empty() {
+            if matches!(&d.hosted_zone_id, Some(z) if z.trim().is_empty()) {
                 return Err(invalid(format!("{dk}.hostedZoneID"), "must not be empty"));
             }
             if matches!(&d.cert_arn, Some(a) if !a.starts_with("arn:")) {
@@ -502,7 +503,10 @@ maxSplay = "0s"
         let a = &c.accounts["alpha"];
         assert_eq!(a.default_s3_bucket_actions.len(), 43);
         assert_eq!(a.default_s3_object_actions, vec!["s3:*"]);
-        assert_eq!(a.domains["example.org"].hosted_zone_id, "Z123");
+        assert_eq!(
+            a.domains["example.org"].hosted_zone_id.as_deref(),
+            Some("Z123")
+        );
         assert_eq!(
             a.cleaner.as_ref().unwrap().interval,
             Duration::from_secs(1200)

@@ -18,7 +18,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // service answers must start a graceful stop, not kill the process.
     let stop = shutdown_signal()?;
     let listener = TcpListener::bind(config.listen_address).await?;
-    let app = App::new(config, AwsHooks::default()).await;
+    let app = App::new(config, AwsHooks::default()).await?;
     serve(listener, app, stop).await
 }
 
@@ -100,7 +100,7 @@ pub async fn clean(
     if !config.accounts.contains_key(account) {
         anyhow::bail!("account {account} is not configured");
     }
-    let app = App::new(config, AwsHooks::default()).await;
+    let app = App::new(config, AwsHooks::default()).await?;
     let ctx = app.ctx(account).map_err(|e| anyhow::anyhow!(e.detail))?;
     Ok(crate::orchestration::cleaner::run_once(&ctx).await?)
 }

@@ -109,4 +109,76 @@ impl AwsAccount {
             })
             .collect())
     }
+
+    /// The ids of the public hosted zones named exactly `domain`. One listing that starts at the name (zones are
+    /// sorted by name, so same-named zones come together), paged on while the page ends inside that name.
+    pub async fn public_zones_named(&self, domain: &str) -> Result<Vec<String>, AwsError> {
+        let name = absolute(domain);
+        let mut found = Vec::new();
+        let mut next_id = None;
+        loop {
+            let out = self
+                .route53
+                .list_hosted_zones_by_name()
+                .dns_name(&name)
+                .set_hosted_zone_id(next_id.take())
+                .send()
+                .await
+                .map_err(err(Service::Route53, "ListHostedZonesByName"))?;
+            let mut past_the_name = false;
+            for zone in &out.hosted_zones {
+                if !zone.name.eq_ignore_ascii_case(&name) {
+                    past_the_name = true;
+                    continue;
+                }
+                if !zone.config.as_ref().is_some_and(|c| c.private_zone) {
+                    found.push(zone.id.trim_start_matches("/hostedzone/").to_owned());
+                }
+            }
+            match (out.is_truncated, out.next_dns_name, out.next_hosted_zone_id) {
+                (true, Some(next), Some(id))
+                    if !past_the_name && next.eq_ignore_ascii_case(&name) =>
+                {
+                    next_id = Some(id)
+                }
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// Fills in the `hostedZoneID` of every configured domain that leaves it out: the one public hosted zone of
+    /// that name. None or several is a configuration the service cannot serve websites with, so it is refused.
+    pub async fn resolve_hosted_zones(&mut self) -> anyhow::Result<()> {
+        let missing: Vec<String> = (self.config.domains.iter())
+            .filter(|(_, d)| d.hosted_zone_id.is_none())
+            .map(|(name, _)| name.clone())
+            .collect();
+        for domain in missing {
+            let zones = self.public_zones_named(&domain).await.map_err(|e| {
+                anyhow::anyhow!(
+                    "account {}: cannot look up the hosted zone of domain {domain}: {e}",
+                    self.name
+                )
+            })?;
+            let zone = match <[String; 1]>::try_from(zones) {
+                Ok([zone]) => zone,
+                Err(zones) if zones.is_empty() => anyhow::bail!(
+                    "account {}: no public hosted zone is named {domain}; create it or set \
+                     domains.\"{domain}\".hostedZoneID",
+                    self.name
+                ),
+                Err(zones) => anyhow::bail!(
+                    "account {}: {} public hosted zones are named {domain} ({}); set \
+                     domains.\"{domain}\".hostedZoneID to the one to use",
+                    self.name,
+                    zones.len(),
+                    zones.join(", ")
+                ),
+            };
+            tracing::info!(account = %self.name, %domain, %zone, "hosted zone found by name");
+            let entry = self.config.domains.get_mut(&domain).expect("listed above");
+            entry.hosted_zone_id = Some(zone);
+        }
+        Ok(())
+    }
 }

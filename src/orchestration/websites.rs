@@ -82,12 +82,16 @@ fn zone_error(e: AwsError, zone: &str) -> OpError {
 
 impl Ctx {
     fn zone_of(&self, site: &WebsiteName) -> Result<&str, OpError> {
-        self.aws
-            .config
-            .domains
-            .get(site.parent())
-            .map(|d| d.hosted_zone_id.as_str())
-            .ok_or_else(|| OpError::Invalid(format!("domain {} is not configured", site.parent())))
+        let domain = self.aws.config.domains.get(site.parent()).ok_or_else(|| {
+            OpError::Invalid(format!("domain {} is not configured", site.parent()))
+        })?;
+        // Filled in at start-up when the configuration leaves it out (`AwsAccount::resolve_hosted_zones`).
+        domain.hosted_zone_id.as_deref().ok_or_else(|| {
+            OpError::Config(format!(
+                "the hosted zone of domain {} was not looked up",
+                site.parent()
+            ))
+        })
     }
 
     /// The ARN of a CloudFront distribution of this account.

@@ -166,8 +166,8 @@ impl TestApp {
     }
 
     /// A service whose account serves websites under a fresh domain: a hosted zone and an issued wildcard
-    /// certificate for it exist in the account, and the domain is configured without `certArn`, so the
-    /// service finds the certificate in ACM.
+    /// certificate for it exist in the account, and the domain is configured without `certArn` and without
+    /// `hostedZoneID`, so the service finds the certificate in ACM and the zone by name.
     pub async fn spawn_websites() -> (TestApp, Website) {
         TestApp::spawn_websites_with(|_, _| {}).await
     }
@@ -202,7 +202,7 @@ impl TestApp {
             .unwrap();
         let site = Website {
             domain: domain.clone(),
-            zone_id: zone_id.clone(),
+            zone_id,
             cert_arn: cert.certificate_arn().unwrap().to_owned(),
         };
         let for_config = site.clone();
@@ -212,7 +212,7 @@ impl TestApp {
                 domain,
                 s3_api::config::DomainConfig {
                     cert_arn: None,
-                    hosted_zone_id: zone_id,
+                    hosted_zone_id: None,
                 },
             );
             adjust(c, &for_config);
@@ -253,7 +253,11 @@ impl TestApp {
         let hooks = AwsHooks {
             interceptors: vec![SharedInterceptor::new(faults.clone())],
         };
-        let state = AppState(Arc::new(App::new(config, hooks).await));
+        let state = AppState(Arc::new(
+            App::new(config, hooks).await.expect("the service starts"),
+        ));
+        // What the start-up asked of AWS (hosted zones by name) is not part of any request.
+        faults.clear_calls();
         TestApp {
             router: s3_api::http::router(state.clone()),
             state,
@@ -374,7 +378,7 @@ impl TestApp {
     }
 }
 
-fn random_account_id() -> String {
+pub fn random_account_id() -> String {
     format!(
         "{:012}",
         rand::rng().random_range(100_000_000_000u64..999_999_999_999)

@@ -21,7 +21,7 @@ async fn http(addr: std::net::SocketAddr, request: &str) -> String {
 #[tokio::test]
 async fn serves_on_a_socket_and_stops_gracefully() {
     let config = test_config("123456789012", &unique("logs"));
-    let app = App::new(config, AwsHooks::default()).await;
+    let app = App::new(config, AwsHooks::default()).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -302,11 +302,11 @@ async fn the_openapi_document_describes_every_route() {
     );
 }
 
-/// `promtool check metrics` (Prometheus' own linter, Debian package `prometheus`) accepts the exposition after
-/// traffic of every kind: HTTP, AWS calls, errors.
+/// `promtool check metrics` (Prometheus' own linter) accepts the exposition after traffic of every kind: HTTP,
+/// AWS calls, errors. `scripts/promtool` fetches the pinned promtool on first use.
 #[tokio::test]
 async fn metrics_pass_promtool() {
-    let promtool = std::env::var("S3API_PROMTOOL").unwrap_or_else(|_| "promtool".to_owned());
+    let promtool = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/promtool");
     let app = TestApp::spawn().await;
     let bucket = unique("promtool");
     app.create_bucket(&bucket).await;
@@ -326,9 +326,7 @@ async fn metrics_pass_promtool() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn();
-    let mut child = child.unwrap_or_else(|e| {
-        panic!("cannot run {promtool} ({e}): install Debian's `prometheus` package (apt-get install prometheus)")
-    });
+    let mut child = child.unwrap_or_else(|e| panic!("cannot run {}: {e}", promtool.display()));
     child.stdin.take().unwrap().write_all(&text).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(

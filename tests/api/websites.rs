@@ -886,3 +886,108 @@ async fn a_configured_certificate_that_covers_the_name_is_used() {
         .calls()
         .contains(&"acm:ListCertificates".to_owned()));
 }
+
+/// Makes a hosted zone named `name` in the account, public or private; returns its id.
+async fn create_zone(aws: &crate::helpers::Emulator, name: &str, private: bool) -> String {
+    let mut req = aws
+        .route53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(unique("zone"));
+    if private {
+        req = req
+            .hosted_zone_config(
+                aws_sdk_route53::types::HostedZoneConfig::builder()
+                    .private_zone(true)
+                    .build(),
+            )
+            .vpc(
+                aws_sdk_route53::types::Vpc::builder()
+                    .vpc_id("vpc-12345678")
+                    .vpc_region(aws_sdk_route53::types::VpcRegion::UsEast1)
+                    .build(),
+            );
+    }
+    let out = req.send().await.unwrap();
+    let id = out.hosted_zone().unwrap().id();
+    id.trim_start_matches("/hostedzone/").to_owned()
+}
+
+/// Starts the service for a fresh account holding the zones `make` creates, with `domain` configured without
+/// `hostedZoneID`.
+async fn start_with_zones(
+    make: impl AsyncFnOnce(&crate::helpers::Emulator, &str) -> Vec<String>,
+) -> (String, Vec<String>, anyhow::Result<s3_api::app::App>) {
+    let account_id = crate::helpers::random_account_id();
+    let aws = crate::helpers::emulator(&account_id).await;
+    let domain = format!("{}.org", unique("zones"));
+    let zones = make(&aws, &domain).await;
+    let mut config = crate::helpers::test_config(&account_id, &unique("logs"));
+    config.accounts.get_mut("test").unwrap().domains.insert(
+        domain.clone(),
+        s3_api::config::DomainConfig {
+            cert_arn: None,
+            hosted_zone_id: None,
+        },
+    );
+    let app = s3_api::app::App::new(config, s3_api::aws::AwsHooks::default()).await;
+    (domain, zones, app)
+}
+
+/// `hostedZoneID` left out: the service finds the one public zone of exactly that name, past a private zone of
+/// the same name and zones of neighbouring names.
+#[tokio::test]
+async fn the_hosted_zone_is_found_by_name() {
+    let (domain, zones, app) = start_with_zones(async |aws, domain| {
+        let public = create_zone(aws, domain, false).await;
+        create_zone(aws, domain, true).await;
+        create_zone(aws, &format!("sub.{domain}"), false).await;
+        create_zone(aws, &format!("a{domain}"), false).await;
+        vec![public]
+    })
+    .await;
+    let app = app.expect("the zone is found");
+    assert_eq!(
+        app.accounts["test"].config.domains[&domain]
+            .hosted_zone_id
+            .as_deref(),
+        Some(zones[0].as_str())
+    );
+}
+
+/// No public zone of that name (a private one does not count): the service refuses to start, naming the domain.
+#[tokio::test]
+async fn no_hosted_zone_of_that_name_refuses_to_start() {
+    let (domain, _, app) = start_with_zones(async |aws, domain| {
+        create_zone(aws, domain, true).await;
+        create_zone(aws, &format!("sub.{domain}"), false).await;
+        vec![]
+    })
+    .await;
+    let e = app.err().expect("refused").to_string();
+    assert!(
+        e.contains("no public hosted zone") && e.contains(&domain),
+        "{e}"
+    );
+}
+
+/// Two public zones of that name: the service cannot tell which one serves the domain and refuses to start,
+/// naming both.
+#[tokio::test]
+async fn several_hosted_zones_of_that_name_refuse_to_start() {
+    let (domain, zones, app) = start_with_zones(async |aws, domain| {
+        vec![
+            create_zone(aws, domain, false).await,
+            create_zone(aws, domain, false).await,
+        ]
+    })
+    .await;
+    let e = app.err().expect("refused").to_string();
+    assert!(
+        e.contains("2 public hosted zones") && e.contains(&domain),
+        "{e}"
+    );
+    for zone in &zones {
+        assert!(e.contains(zone.as_str()), "{e}");
+    }
+}
