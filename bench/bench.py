@@ -50,7 +50,7 @@ def bucket_body(name):
     return {
         "Tags": [
             {"Key": "Application", "Value": "HowToGet"},
-            {"Key": "COA", "Value": "Take.My.Money.$$$$"},
+            {"Key": "COA", "Value": "Take.My.Money.USD"},
             {"Key": "CreatedBy", "Value": "Big Bird"},
         ],
         "Lifecycle": "deep-archive",
@@ -66,7 +66,7 @@ def website_body(name):
     return {
         "Tags": [
             {"Key": "Application", "Value": "HowToGet"},
-            {"Key": "COA", "Value": "Take.My.Money.$$$$"},
+            {"Key": "COA", "Value": "Take.My.Money.USD"},
             {"Key": "CreatedBy", "Value": "Big Bird"},
         ],
         "BucketInput": {"Bucket": name},

@@ -8,6 +8,7 @@ use aws_sdk_cloudfront::types::{
 use super::error::err;
 use super::{AwsAccount, AwsError, Service};
 use crate::domain::tags::Tag as WireTag;
+use crate::domain::website::origin_serves_bucket;
 
 fn missing(operation: &'static str, field: &str) -> AwsError {
     AwsError::missing_field(Service::CloudFront, operation, field)
@@ -142,16 +143,29 @@ impl AwsAccount {
         Ok(all)
     }
 
-    /// The id of the distribution serving `alias`, found by listing (CloudFront keeps aliases unique). Only
-    /// for recovering from a create whose answer was lost.
-    pub async fn distribution_with_alias(&self, alias: &str) -> Result<Option<String>, AwsError> {
+    /// The distribution that holds the alias `alias` and serves `bucket` (its origin is one of the bucket's S3
+    /// endpoints), found by listing. A distribution that holds the alias but serves something else is not the
+    /// website's. For a create whose answer was lost, and for websites made before the service recorded its
+    /// distribution on the bucket.
+    pub async fn distribution_serving(
+        &self,
+        alias: &str,
+        bucket: &str,
+    ) -> Result<Option<String>, AwsError> {
         let all = self.list_distributions().await?;
         Ok(all
             .into_iter()
             .find(|d| {
-                d.aliases()
+                let aliased = d
+                    .aliases()
                     .and_then(|a| a.items.as_ref())
-                    .is_some_and(|i| i.iter().any(|a| a == alias))
+                    .is_some_and(|i| i.iter().any(|a| a.eq_ignore_ascii_case(alias)));
+                let from_bucket = d.origins().is_some_and(|o| {
+                    o.items()
+                        .iter()
+                        .any(|o| origin_serves_bucket(o.domain_name(), bucket))
+                });
+                aliased && from_bucket
             })
             .map(|d| d.id))
     }

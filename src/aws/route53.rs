@@ -43,6 +43,23 @@ pub fn alias_records(name: &str, target: &str) -> Vec<ResourceRecordSet> {
         .collect()
 }
 
+/// Whether `record` is an alias record that points at `target` (a CloudFront domain), whatever the case and
+/// trailing dot of either.
+pub fn aliases(record: &ResourceRecordSet, target: &str) -> bool {
+    let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+    record
+        .alias_target()
+        .is_some_and(|a| norm(a.dns_name()) == norm(target))
+}
+
+/// Whether two records are the same name, type and alias target.
+pub fn same_alias(a: &ResourceRecordSet, b: &ResourceRecordSet) -> bool {
+    let norm = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+    norm(&a.name) == norm(&b.name)
+        && a.r#type == b.r#type
+        && b.alias_target().is_some_and(|t| aliases(a, t.dns_name()))
+}
+
 impl AwsAccount {
     /// Applies one action to a set of records, atomically.
     pub async fn change_records(

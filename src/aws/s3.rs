@@ -369,6 +369,22 @@ impl AwsAccount {
         Ok(())
     }
 
+    /// Whether the bucket has an S3 website configuration (hosting on), as every website bucket has.
+    pub async fn has_website_configuration(&self, bucket: &BucketName) -> Result<bool, AwsError> {
+        match self
+            .s3
+            .get_bucket_website()
+            .bucket(bucket.as_str())
+            .send()
+            .await
+            .map_err(err(Service::S3, "GetBucketWebsite"))
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.has_code("NoSuchWebsiteConfiguration") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Writes a small HTML object, tagged so people can tell it was the service's.
     pub async fn put_html(
         &self,

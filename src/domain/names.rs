@@ -219,7 +219,9 @@ impl GroupKind {
 
 /// A prefix of a website bucket that a user is scoped to, in IAM path form (`/team/`, `/a/b/`). Its segments
 /// become part of IAM group and policy names, so they are limited to the characters IAM names allow, without
-/// `_` (which stands for `/` in those names, and would make `/a/b/` and `/a_b/` collide).
+/// `_` (which stands for `/` in those names, and would make `/a/b/` and `/a_b/` collide) and without capitals:
+/// IAM names are unique case-insensitively, so `/Team/` and `/team/` would share groups while granting
+/// different S3 prefixes (S3 keys are case-sensitive).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ScopePath(String);
 
@@ -239,8 +241,11 @@ impl ScopePath {
             if segment.is_empty() || segment == "." || segment == ".." {
                 return err("segments must not be empty, `.` or `..`");
             }
-            if !segment.bytes().all(|b| is_iam_name_char(b) && b != b'_') {
-                return err("segments may hold letters, digits and `+=,.@-` only");
+            if !segment
+                .bytes()
+                .all(|b| is_iam_name_char(b) && b != b'_' && !b.is_ascii_uppercase())
+            {
+                return err("segments may hold lower-case letters, digits and `+=,.@-` only");
             }
         }
         Ok(ScopePath(s.to_owned()))
@@ -292,8 +297,11 @@ impl BucketGroup {
         })
     }
 
-    /// A group of `kind` scoped to `scope`: `<bucket>-<a_b>-<Kind>Grp` (never `WebAdmGrp`: invalidations are not
-    /// scoped to a prefix).
+    /// A group of `kind` scoped to `scope`: `<bucket>_<a>_<b>-<Kind>Grp` (never `WebAdmGrp`: invalidations are
+    /// not scoped to a prefix). `_` occurs in no bucket name and no scope segment, so these names can never be a
+    /// plain bucket's `<bucket>-<Kind>Grp` — with `-` there, `/team/` of site `s` was the admin group of a bucket
+    /// named `s-team` — and the parts are recovered from a name unambiguously, case-insensitively too (bucket
+    /// names and scopes are lower-case, the suffixes are told apart by their endings).
     pub fn scoped(
         bucket: &BucketName,
         kind: GroupKind,
@@ -306,11 +314,11 @@ impl BucketGroup {
                 "path-scoped users cannot be in WebAdmGrp",
             ));
         }
-        let part = scope.name_part();
+        let base = format!("{bucket}_{}", scope.name_part());
         Ok(BucketGroup {
             kind,
-            group: IamName::compose(&[bucket.as_str(), &part, kind.group_suffix()])?,
-            policy: IamName::compose(&[bucket.as_str(), &part, kind.policy_suffix()])?,
+            group: IamName::compose(&[&base, kind.group_suffix()])?,
+            policy: IamName::compose(&[&base, kind.policy_suffix()])?,
             scope: Some(scope.clone()),
             iam_path: format!("{}{}", scoped_iam_prefix(bucket), scope.key_prefix()),
         })
@@ -341,12 +349,13 @@ mod tests {
         assert_eq!(p.name_part(), "team_docs");
         let b = BucketName::parse("site.example.org").unwrap();
         let g = BucketGroup::scoped(&b, GroupKind::ReadWrite, &p).unwrap();
-        assert_eq!(g.group.as_str(), "site.example.org-team_docs-BktRWGrp");
+        assert_eq!(g.group.as_str(), "site.example.org_team_docs-BktRWGrp");
+        assert_eq!(g.policy.as_str(), "site.example.org_team_docs-BktRWPlc");
         assert_eq!(g.iam_path, "/site.example.org/team/docs/");
         assert!(BucketGroup::scoped(&b, GroupKind::WebAdmin, &p).is_err());
         for bad in [
             "team", "/team", "team/", "/", "//", "/a//b/", "/../", "/./", "/a b/", "/a_b/", "/ü/",
-            "/a*/",
+            "/a*/", "/Team/",
         ] {
             assert!(ScopePath::parse(bad).is_err(), "{bad}");
         }
@@ -428,5 +437,82 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.len() < 200, "{e}");
+    }
+
+    mod names_never_meet {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn bucket() -> impl Strategy<Value = BucketName> {
+            "[a-z0-9][a-z0-9.-]{1,40}[a-z0-9]"
+                .prop_filter_map("a valid bucket name", |s| BucketName::parse(&s).ok())
+        }
+
+        /// Website names: DNS names of two to four labels that are valid bucket names.
+        fn website() -> impl Strategy<Value = BucketName> {
+            "[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?){1,3}"
+                .prop_filter_map("a valid bucket name", |s| BucketName::parse(&s).ok())
+        }
+
+        fn scope() -> impl Strategy<Value = ScopePath> {
+            "(/[a-z0-9+=,.@-]{1,8}){1,4}/"
+                .prop_filter_map("a valid scope", |s| ScopePath::parse(&s).ok())
+        }
+
+        fn kind() -> impl Strategy<Value = GroupKind> {
+            prop::sample::select(GroupKind::ALL.to_vec())
+        }
+
+        fn names(g: &BucketGroup) -> [String; 2] {
+            [
+                g.group.as_str().to_lowercase(),
+                g.policy.as_str().to_lowercase(),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// No scoped group or policy name equals any plain bucket's or root website group's name, ignoring case.
+            #[test]
+            fn scoped_names_are_never_a_bucket_s(b in bucket(), w in website(), p in scope(), k1 in kind(), k2 in prop::sample::select(GroupKind::WEBSITE.to_vec())) {
+                let Ok(scoped) = BucketGroup::scoped(&w, k1, &p) else { return Ok(()) };
+                let plain = BucketGroup::new(&b, k2).unwrap();
+                for n in names(&scoped) {
+                    prop_assert!(!names(&plain).contains(&n), "{n}");
+                }
+            }
+
+            /// Above all the bucket whose name is the site's followed by the scope (`<site>-team`), which took the
+            /// scoped admin group under the first naming.
+            #[test]
+            fn the_bucket_named_like_the_scope_is_apart(w in website(), p in scope(), k1 in kind(), k2 in kind()) {
+                let name = format!("{w}-{}", p.name_part().replace('_', "-"));
+                let Ok(b) = BucketName::parse(&name) else { return Ok(()) };
+                let Ok(scoped) = BucketGroup::scoped(&w, k1, &p) else { return Ok(()) };
+                let plain = BucketGroup::new(&b, k2).unwrap();
+                for n in names(&scoped) {
+                    prop_assert!(!names(&plain).contains(&n), "{n}");
+                }
+            }
+
+            /// Two different (site, scope, kind) never share a name, ignoring case.
+            #[test]
+            fn scoped_names_are_unique(w1 in website(), p1 in scope(), k1 in kind(), w2 in website(), p2 in scope(), k2 in kind()) {
+                let (Ok(a), Ok(b)) = (BucketGroup::scoped(&w1, k1, &p1), BucketGroup::scoped(&w2, k2, &p2)) else { return Ok(()) };
+                prop_assume!((&w1, &p1, k1) != (&w2, &p2, k2));
+                let (na, nb) = (names(&a), names(&b));
+                prop_assert!(na[0] != nb[0] && na[1] != nb[1] && na[0] != nb[1]);
+            }
+
+            /// A site whose name is a prefix of another's: `a.b` with scope `/c/` vs `a.b_c`-like names cannot
+            /// arise, as `_` is in no bucket name; the same scope under two sites differs too.
+            #[test]
+            fn same_scope_different_sites(w1 in website(), w2 in website(), p in scope(), k in kind()) {
+                prop_assume!(w1 != w2);
+                let (Ok(a), Ok(b)) = (BucketGroup::scoped(&w1, k, &p), BucketGroup::scoped(&w2, k, &p)) else { return Ok(()) };
+                prop_assert_ne!(&names(&a)[0], &names(&b)[0]);
+            }
+        }
     }
 }

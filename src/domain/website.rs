@@ -68,6 +68,8 @@ pub enum WebsiteNameError {
 
 /// The tag the service keeps on a website bucket to find its distribution in one call.
 pub const DISTRIBUTION_TAG: &str = "s3-api:distribution";
+/// The tags the service keeps on a website's bucket: the org tag and `DISTRIBUTION_TAG`.
+pub const WEBSITE_OWN_TAGS: usize = 2;
 /// The object tag on placeholder pages.
 pub const PLACEHOLDER_TAGGING: &str = "spinup:placeholder=true";
 
@@ -89,6 +91,19 @@ pub fn is_placeholder(website: &str, key: &str, etag: &str) -> bool {
     }
     let digest = hex::encode(Md5::digest(placeholder_page(website).as_bytes()));
     etag.trim_matches('"') == digest
+}
+
+/// Whether a CloudFront origin domain is one of `bucket`'s S3 endpoints — the website endpoint of any region
+/// (`<b>.s3-website-<region>.amazonaws.com`, `<b>.s3-website.<region>.amazonaws.com`) or the REST endpoint
+/// (`<b>.s3.amazonaws.com`, `<b>.s3.<region>.amazonaws.com`): how the service tells the website's distribution
+/// from one that merely holds its name or whose id someone wrote into a tag.
+pub fn origin_serves_bucket(origin_domain: &str, bucket: &str) -> bool {
+    let origin = origin_domain.to_ascii_lowercase();
+    origin.ends_with(".amazonaws.com")
+        && origin
+            .strip_prefix(bucket)
+            .and_then(|rest| rest.strip_prefix(".s3"))
+            .is_some_and(|rest| rest.starts_with(['.', '-']))
 }
 
 /// The S3 website endpoint of a bucket. The older regions use `s3-website-<region>`, the newer ones
@@ -162,6 +177,27 @@ mod tests {
         assert!(!is_placeholder("s.example.org", "other.html", &etag));
         assert!(!is_placeholder("s.example.org", "index.html", "\"0123\""));
         assert!(!is_placeholder("t.example.org", "index.html", &etag));
+    }
+
+    #[test]
+    fn origins_of_the_bucket_only() {
+        for ok in [
+            "b.example.org.s3-website-us-east-1.amazonaws.com",
+            "b.example.org.s3-website.eu-central-1.amazonaws.com",
+            "b.example.org.s3.amazonaws.com",
+            "B.Example.org.s3.us-west-2.amazonaws.com",
+        ] {
+            assert!(origin_serves_bucket(ok, "b.example.org"), "{ok}");
+        }
+        for bad in [
+            "xb.example.org.s3.amazonaws.com",
+            "b.example.org.s3x.amazonaws.com",
+            "b.example.org-other.s3.amazonaws.com",
+            "b.example.org.s3-website-us-east-1.amazonaws.com.evil.net",
+            "other.s3-website-us-east-1.amazonaws.com",
+        ] {
+            assert!(!origin_serves_bucket(bad, "b.example.org"), "{bad}");
+        }
     }
 
     #[test]

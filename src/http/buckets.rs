@@ -14,9 +14,9 @@ use crate::aws::s3::BucketState;
 use crate::domain::bookmark::Bookmark;
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::names::BucketName;
-use crate::domain::tags::{CallerTags, Tag};
+use crate::domain::tags::{CallerTags, Tag, BUCKET_OWN_TAGS};
 use crate::orchestration::buckets::{self, BucketView, CreateBucket, UpdateBucket};
-use crate::orchestration::{OpError, Resource};
+use crate::orchestration::ownership::{missing, Kind};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -74,12 +74,20 @@ impl From<BucketView> for BucketBody {
     }
 }
 
-pub fn caller_tags(state: &AppState, tags: Option<Vec<Tag>>) -> Result<CallerTags, ApiError> {
-    CallerTags::parse(
-        tags.unwrap_or_default(),
-        &[state.config.org_tag_key.as_str()],
-    )
-    .map_err(|e| ApiError::bad_request("InvalidTag", e.to_string()))
+/// The caller's tags for a resource on which the service keeps `own` tags of its own.
+pub fn caller_tags(
+    state: &AppState,
+    tags: Option<Vec<Tag>>,
+    own: usize,
+) -> Result<CallerTags, ApiError> {
+    CallerTags::parse(tags.unwrap_or_default(), &state.config.org_tag_key, own).map_err(|e| {
+        let code = if e.reserved {
+            "ReservedTag"
+        } else {
+            "InvalidTag"
+        };
+        ApiError::bad_request(code, e.to_string())
+    })
 }
 
 #[utoipa::path(post, operation_id = "create_bucket", path = "/v1/s3/{account}/buckets", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local")), request_body = CreateBucketBody, security(("token" = [])),
@@ -92,7 +100,7 @@ pub async fn create(
     let ctx = state.ctx(&account)?;
     let req = CreateBucket {
         bucket: parse(BucketName::parse(&body.bucket_input.bucket))?,
-        tags: caller_tags(&state, body.tags)?,
+        tags: caller_tags(&state, body.tags, BUCKET_OWN_TAGS)?,
         lifecycle: body.lifecycle,
     };
     let created = detached(&ctx, |ctx| buckets::create(ctx, req)).await?;
@@ -124,7 +132,7 @@ pub async fn head(
     let result = async {
         let ctx = state.ctx(&account)?;
         let bucket = parse(BucketName::parse(&bucket))?;
-        Ok::<_, ApiError>(buckets::head(&ctx, &bucket).await?)
+        Ok::<_, ApiError>(buckets::head(&ctx, &bucket, Kind::Bucket).await?)
     };
     head_status(result.await)
 }
@@ -176,7 +184,7 @@ pub async fn update(
     }
     let tags = body
         .tags
-        .map(|t| caller_tags(&state, Some(t)))
+        .map(|t| caller_tags(&state, Some(t), BUCKET_OWN_TAGS))
         .transpose()?;
     if let Some(policy) = &body.bucket_policy {
         let doc: serde_json::Value = serde_json::from_str(policy).map_err(|e| {
@@ -276,20 +284,22 @@ pub async fn duck(
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx(&account)?;
     let bucket = parse(BucketName::parse(&bucket))?;
-    bookmark(&state, &ctx, &bucket, query).await
+    bookmark(&state, &ctx, &bucket, Kind::Bucket, query).await
 }
 
-/// The Cyberduck bookmark of a bucket or website; 404 when the bucket does not exist.
+/// The Cyberduck bookmark of a bucket or website; 404 when the bucket does not exist (or, for a website route,
+/// is not a website).
 pub async fn bookmark(
     state: &AppState,
     ctx: &crate::orchestration::Ctx,
     bucket: &BucketName,
+    kind: Kind,
     query: Result<Query<DuckQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("InvalidQuery", e.body_text()))?;
     let path = bookmark_path(query.path.as_deref())?;
-    if buckets::head(ctx, bucket).await? == BucketState::Missing {
-        return Err(OpError::not_found(Resource::Bucket, bucket.as_str()).into());
+    if buckets::head(ctx, bucket, kind).await? == BucketState::Missing {
+        return Err(missing(bucket, kind).into());
     }
     let (hostname, port) = ctx.aws.s3_host();
     let xml = Bookmark {

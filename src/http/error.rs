@@ -144,6 +144,8 @@ impl From<OpError> for ApiError {
                 ApiError::new(StatusCode::FORBIDDEN, "AwsAccessDenied", detail)
             }
             OpError::NotEmpty(_) => ApiError::new(StatusCode::CONFLICT, "BucketNotEmpty", detail),
+            OpError::NotManaged(_) => ApiError::new(StatusCode::FORBIDDEN, "NotManaged", detail),
+            OpError::IsWebsite(_) => ApiError::new(StatusCode::CONFLICT, "IsWebsite", detail),
             OpError::Invalid(_) => ApiError::bad_request("InvalidRequest", detail),
             OpError::Config(_) => ApiError {
                 cause: Some(detail.clone()),

@@ -154,6 +154,7 @@ async fn create(site: Site, body: CreateUserBody) -> Result<Response, ApiError> 
         )
     });
     let req = CreateUser {
+        kind: site.membership().kind,
         bucket: site.bucket,
         user,
         groups,

@@ -13,6 +13,9 @@ use super::views::{self, GroupView, PolicyView};
 use super::{detached, parse_website};
 use crate::app::AppState;
 use crate::domain::tags::Tag;
+use crate::domain::website::WEBSITE_OWN_TAGS;
+use crate::orchestration::buckets;
+use crate::orchestration::ownership::Kind;
 use crate::orchestration::websites::{self, CreateWebsite, WebsiteView};
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -80,7 +83,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx(&account)?;
     let site = parse_website(&body.bucket_input.bucket, &ctx)?;
-    let tags = caller_tags(&state, body.tags)?;
+    let tags = caller_tags(&state, body.tags, WEBSITE_OWN_TAGS)?;
     let config = body.website_configuration;
     let index_document = match config.as_ref().and_then(|c| c.index_document.as_ref()) {
         Some(i) if i.suffix.contains('/') => {
@@ -125,7 +128,7 @@ pub async fn head(
     let result = async {
         let ctx = state.ctx(&account)?;
         let site = parse_website(&website, &ctx)?;
-        Ok::<_, ApiError>(ctx.aws.head_bucket(site.bucket()).await?)
+        Ok::<_, ApiError>(buckets::head(&ctx, site.bucket(), Kind::Website).await?)
     };
     head_status(result.await)
 }
@@ -171,7 +174,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx(&account)?;
     let site = parse_website(&website, &ctx)?;
-    let tags = caller_tags(&state, Some(body.tags))?;
+    let tags = caller_tags(&state, Some(body.tags), WEBSITE_OWN_TAGS)?;
     let v = detached(&ctx, move |ctx| async move {
         websites::update_tags(&ctx, &site, &tags).await
     })
@@ -249,5 +252,5 @@ pub async fn duck(
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx(&account)?;
     let site = parse_website(&website, &ctx)?;
-    bookmark(&state, &ctx, site.bucket(), query).await
+    bookmark(&state, &ctx, site.bucket(), Kind::Website, query).await
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_iam::types::{Group, Policy};
 use futures::future::join_all;
 
+use super::ownership::Kind;
 use super::rollback::{Journal, Undo};
 use super::{first_error, Ctx, OpError, Resource};
 use crate::aws::iam::{found, gone};
@@ -60,14 +61,6 @@ impl Ctx {
                 .default_cloudfront_distribution_actions
                 .clone(),
         }
-    }
-
-    /// The keys of tags the service keeps for itself on buckets.
-    pub fn reserved_tag_keys(&self) -> Vec<&str> {
-        vec![
-            self.org_tag.key.as_str(),
-            crate::domain::website::DISTRIBUTION_TAG,
-        ]
     }
 
     /// Creates the IAM policy of a bucket's group of `kind`; the name is unique per account, so this is also the
@@ -266,8 +259,16 @@ pub async fn show(ctx: &Ctx, bucket: &BucketName) -> Result<BucketView, OpError>
     })
 }
 
-pub async fn head(ctx: &Ctx, bucket: &BucketName) -> Result<BucketState, OpError> {
-    Ok(ctx.aws.head_bucket(bucket).await?)
+/// Whether the bucket exists, as a route of `kind` sees it: the website routes do not see a plain bucket.
+pub async fn head(ctx: &Ctx, bucket: &BucketName, kind: Kind) -> Result<BucketState, OpError> {
+    if kind == Kind::Bucket {
+        return Ok(ctx.aws.head_bucket(bucket).await?);
+    }
+    let (state, facts) = tokio::join!(ctx.aws.head_bucket(bucket), ctx.facts(bucket));
+    Ok(match (state?, facts?) {
+        (BucketState::Reachable, Some(f)) if !f.website => BucketState::Missing,
+        (state, _) => state,
+    })
 }
 
 pub async fn list(ctx: &Ctx) -> Result<Vec<String>, OpError> {
@@ -282,25 +283,25 @@ pub struct UpdateBucket {
 }
 
 /// Replaces the caller's tags (keeping the service's own) and/or sets the bucket policy, then shows the bucket.
+/// Only a managed plain bucket: a website's policy is the service's own (public-read), and changing a bucket
+/// the service did not make is not its business.
 pub async fn update(
     ctx: &Ctx,
     bucket: &BucketName,
     req: UpdateBucket,
 ) -> Result<BucketView, OpError> {
     let aws = &ctx.aws;
+    let facts = ctx.existing(bucket, Kind::Bucket).await?;
+    facts.may_change(Kind::Bucket, bucket)?;
     let tags = async {
         let Some(caller) = &req.tags else {
             return Ok(());
         };
-        // Keep the service's bookkeeping tags (other than the org tag, which is always set anew).
-        let reserved = ctx.reserved_tag_keys();
-        let current = aws.get_bucket_tagging(bucket).await?;
+        // Keep the service's bookkeeping tags; the org tag is always set anew.
         let own: Vec<Tag> = std::iter::once(ctx.org_tag.clone())
-            .chain(
-                current
-                    .into_iter()
-                    .filter(|t| t.key != ctx.org_tag.key && reserved.contains(&t.key.as_str())),
-            )
+            .chain(facts.tags.iter().cloned().filter(|t| {
+                t.key != ctx.org_tag.key && CallerTags::is_own_key(&t.key, &ctx.org_tag.key)
+            }))
             .collect();
         aws.put_bucket_tagging(bucket, &caller.with(&own)).await
     };
@@ -324,8 +325,9 @@ pub async fn update(
 /// partial failure: every step treats "already gone" as done, and the bucket goes last.
 pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpError> {
     let names = IamNames::of(ctx, &BucketGroup::all(bucket)).await?;
-    let (state, no_versions, iam) = tokio::join!(
+    let (state, facts, no_versions, iam) = tokio::join!(
         ctx.aws.head_bucket(bucket),
+        ctx.facts(bucket),
         async {
             match ctx.aws.bucket_has_no_versions(bucket).await {
                 Err(e) if e.is_not_found() => Ok(true),
@@ -335,6 +337,10 @@ pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpE
         BucketIam::read(ctx, &names),
     );
     let state = state?;
+    // Someone else's bucket, or a website's (whose name DNS and CloudFront still point at), stays untouched.
+    if let Some(facts) = facts? {
+        facts.may_change(Kind::Bucket, bucket)?;
+    }
     if !no_versions? {
         return Err(OpError::NotEmpty(bucket.to_string()));
     }

@@ -3,6 +3,7 @@
 
 pub mod buckets;
 pub mod cleaner;
+pub mod ownership;
 pub mod rollback;
 pub mod users;
 pub mod websites;
@@ -61,6 +62,12 @@ pub enum OpError {
     Forbidden { what: Resource, name: String },
     #[error("bucket {0} is not empty")]
     NotEmpty(String),
+    /// The bucket does not carry the org tag: the service did not make it and changes nothing of it.
+    #[error("bucket {0} is not managed by this service (it has no org tag); nothing was changed")]
+    NotManaged(String),
+    /// A bucket route asked to change a website's bucket.
+    #[error("bucket {0} belongs to a website; change it through /websites/{0}")]
+    IsWebsite(String),
     #[error("{0}")]
     Invalid(String),
     /// The configuration does not fit what AWS holds (a missing certificate, say): the operator's to fix.

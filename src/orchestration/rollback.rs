@@ -129,14 +129,37 @@ impl Undo {
             Undo::DeleteGroup { group } => aws.delete_group(group).await,
             Undo::DeletePolicy { arn } => aws.delete_policy(arn).await,
             Undo::DeleteBucket { bucket } => aws.delete_bucket(bucket).await,
-            Undo::DeleteRecords { zone, records } => aws
-                .change_records(zone, aws_sdk_route53::types::ChangeAction::Delete, records)
-                .await
-                .map(|_| ()),
+            Undo::DeleteRecords { zone, records } => {
+                // Only records exactly as this request made them: a create whose answer was lost may have failed
+                // because someone else's record holds the name, and that one stays (Route 53 itself refuses a
+                // DELETE whose values differ; some implementations do not).
+                let mut ours = Vec::new();
+                for name in records
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                {
+                    let existing = aws.records_of(zone, name).await?;
+                    ours.extend(existing.into_iter().filter(|e| {
+                        records
+                            .iter()
+                            .any(|r| crate::aws::route53::same_alias(e, r))
+                    }));
+                }
+                match ours.is_empty() {
+                    true => Ok(()),
+                    false => aws
+                        .change_records(zone, aws_sdk_route53::types::ChangeAction::Delete, &ours)
+                        .await
+                        .map(|_| ()),
+                }
+            }
             Undo::DisableDistribution { id, alias } => {
+                // The website's name is its bucket's: only a distribution holding the alias *and* serving that
+                // bucket can be this request's (another one may hold the alias, which is why the create failed).
                 let id = match id {
                     Some(id) => Some(id.clone()),
-                    None => aws.distribution_with_alias(alias).await?,
+                    None => aws.distribution_serving(alias, alias).await?,
                 };
                 match id {
                     Some(id) => aws.disable_distribution(&id).await.map(|_| ()),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::{AccessKey, AccessKeyMetadata, AttachedPolicy, Group, User};
 use futures::future::join_all;
 
+use super::ownership::{missing, Facts, Kind};
 use super::rollback::{Journal, Undo};
 use super::{first_error, Ctx, OpError, Resource};
 use crate::aws::iam::found;
@@ -17,6 +18,8 @@ use crate::domain::website::PLACEHOLDER_TAGGING;
 #[derive(Debug, Clone)]
 pub struct CreateUser {
     pub bucket: BucketName,
+    /// The route family the request came through.
+    pub kind: Kind,
     pub user: UserName,
     /// The groups to join; the ones that do not exist yet are created with their policies.
     pub groups: Vec<BucketGroup>,
@@ -29,6 +32,9 @@ pub struct CreateUser {
 /// path-scoped groups under the website's IAM path prefix.
 #[derive(Debug, Clone)]
 pub struct Membership {
+    pub bucket: BucketName,
+    /// Whether the request came through the bucket or the website routes (API §1.2a).
+    pub kind: Kind,
     pub root: Vec<BucketGroup>,
     pub scoped_prefix: Option<String>,
 }
@@ -36,6 +42,8 @@ pub struct Membership {
 impl Membership {
     pub fn bucket(bucket: &BucketName) -> Self {
         Membership {
+            bucket: bucket.clone(),
+            kind: Kind::Bucket,
             root: BucketGroup::all(bucket),
             scoped_prefix: None,
         }
@@ -43,12 +51,28 @@ impl Membership {
 
     pub fn website(bucket: &BucketName) -> Self {
         Membership {
+            bucket: bucket.clone(),
+            kind: Kind::Website,
             root: GroupKind::WEBSITE
                 .into_iter()
                 .map(|k| BucketGroup::new(bucket, k).expect("bucket names fit IAM names"))
                 .collect(),
             scoped_prefix: Some(crate::domain::names::scoped_iam_prefix(bucket)),
         }
+    }
+
+    /// The bucket's facts as this route family may read them: 404 when it is missing or of the other kind.
+    fn readable(&self, facts: Result<Option<Facts>, AwsError>) -> Result<Facts, OpError> {
+        let facts = facts?.ok_or_else(|| missing(&self.bucket, self.kind))?;
+        facts.may_read(self.kind, &self.bucket)?;
+        Ok(facts)
+    }
+
+    /// As `readable`, and the bucket must be one this route family may change: managed, of its kind.
+    fn changeable(&self, facts: Result<Option<Facts>, AwsError>) -> Result<Facts, OpError> {
+        let facts = self.readable(facts)?;
+        facts.may_change(self.kind, &self.bucket)?;
+        Ok(facts)
     }
 
     fn contains(&self, g: &Group) -> bool {
@@ -135,9 +159,11 @@ async fn create_steps(
     let aws = &ctx.aws;
     let user_name = req.user.as_str();
 
-    // 1. Does the bucket exist? ∥ Which groups exist? ∥ The user (its name is the lock).
-    let (state, existing, user) = tokio::join!(
+    // 1. Does the bucket exist, and may this route change it? ∥ Which groups exist? ∥ The user (its name is the
+    //    lock; made in this round so the check costs no round trip, and undone when the check fails).
+    let (state, facts, existing, user) = tokio::join!(
         aws.head_bucket(&req.bucket),
+        ctx.facts(&req.bucket),
         join_all(
             req.groups
                 .iter()
@@ -148,8 +174,11 @@ async fn create_steps(
     let user = journal.track(user, |_| Undo::DeleteUser {
         user: user_name.to_owned(),
     });
-    // A missing bucket explains the failure best, whatever happened to the user.
+    // A missing bucket explains the failure best, whatever happened to the user; then a bucket that is not
+    // this route's to change.
     usable(state?, &req.bucket)?;
+    let facts = &facts?.ok_or_else(|| missing(&req.bucket, req.kind))?;
+    facts.may_change(req.kind, &req.bucket)?;
     let user = user.map_err(|e| match e.is_already_exists() {
         true => OpError::exists(Resource::User, user_name),
         false => OpError::from(e),
@@ -170,7 +199,7 @@ async fn create_steps(
             .map(|(g, existing)| async move {
                 let exists = existing?.is_some();
                 if !exists {
-                    ensure_group(ctx, &req.bucket, g, journal).await?;
+                    ensure_group(ctx, &req.bucket, facts, g, journal).await?;
                 }
                 let r =
                     retry_not_visible(|| aws.add_user_to_group(user_name, g.group.as_str())).await;
@@ -218,14 +247,15 @@ async fn create_steps(
 pub(crate) async fn ensure_group(
     ctx: &Ctx,
     bucket: &BucketName,
+    facts: &Facts,
     g: &BucketGroup,
     journal: &Journal,
 ) -> Result<(), OpError> {
     let aws = &ctx.aws;
-    // The CloudFront admin policy is about the website's distribution, found through the bucket's tag.
+    // The CloudFront admin policy is about the website's own distribution.
     let distribution_arn = match g.kind {
-        GroupKind::WebAdmin => match ctx.distribution_id(bucket).await? {
-            Some(id) => Some(ctx.distribution_arn(&id).await?),
+        GroupKind::WebAdmin => match ctx.website_distribution(bucket, facts).await? {
+            Some(d) => Some(d.arn),
             None => {
                 return Err(OpError::Invalid(format!(
                     "{bucket} has no CloudFront distribution"
@@ -297,8 +327,9 @@ pub async fn list(
         .await;
         members.into_iter().collect::<Result<Vec<_>, AwsError>>()
     };
-    let (state, members) = tokio::join!(aws.head_bucket(bucket), members);
+    let (state, facts, members) = tokio::join!(aws.head_bucket(bucket), ctx.facts(bucket), members);
     usable(state?, bucket)?;
+    membership.readable(facts)?;
     let members = members?;
     let mut users: BTreeMap<String, User> = BTreeMap::new();
     for (_, members) in members.into_iter().flatten() {
@@ -343,12 +374,14 @@ pub async fn show(
         let attached = found(aws.list_attached_group_policies(g.group.as_str()).await)?;
         Ok::<_, AwsError>((g.group.as_str(), attached.unwrap_or_default()))
     }));
-    let (groups, details, keys, root_policies) = tokio::join!(
+    let (facts, groups, details, keys, root_policies) = tokio::join!(
+        ctx.facts(&membership.bucket),
         aws.list_groups_for_user(user.as_str()),
         aws.get_user(user),
         aws.list_access_keys(user.as_str()),
         root_policies,
     );
+    membership.readable(facts)?;
     let groups = bucket_memberships(user, groups, membership)?;
     let missing = |e: AwsError| match e.is_not_found() {
         true => user_missing(user),
@@ -395,7 +428,12 @@ pub async fn reset_keys(
 ) -> Result<ResetKeys, OpError> {
     let aws = &ctx.aws;
     let name = user.as_str();
-    let (groups, keys) = tokio::join!(aws.list_groups_for_user(name), aws.list_access_keys(name));
+    let (facts, groups, keys) = tokio::join!(
+        ctx.facts(&membership.bucket),
+        aws.list_groups_for_user(name),
+        aws.list_access_keys(name)
+    );
+    membership.changeable(facts)?;
     bucket_memberships(user, groups, membership)?;
     let mut keys = keys?;
     keys.sort_by_key(|k| k.create_date().map(|d| (d.secs(), d.subsec_nanos())));
@@ -430,11 +468,13 @@ pub async fn delete(
 ) -> Result<DeletedUser, OpError> {
     let aws = &ctx.aws;
     let name = user.as_str();
-    let (groups, keys, policies) = tokio::join!(
+    let (facts, groups, keys, policies) = tokio::join!(
+        ctx.facts(&membership.bucket),
         aws.list_groups_for_user(name),
         aws.list_access_keys(name),
         aws.list_attached_user_policies(name)
     );
+    membership.changeable(facts)?;
     let all_groups = groups.clone();
     bucket_memberships(user, groups, membership)?;
     let all_groups = all_groups?;

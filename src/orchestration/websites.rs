@@ -10,19 +10,20 @@ use futures::future::join_all;
 use super::buckets::{
     create_bucket_resources, BucketIam, BucketView, CreatedBucket, DeletedBucket, IamNames,
 };
+use super::ownership::{Facts, Kind};
 use super::rollback::{Journal, Undo};
 use super::{first_error, Ctx, OpError, Resource};
 use crate::aws::acm::covers;
 use crate::aws::cloudfront::{website_distribution, DistributionSpec};
 use crate::aws::iam::gone;
-use crate::aws::route53::alias_records;
+use crate::aws::route53::{alias_records, aliases};
 use crate::aws::s3::{BucketState, PublicAccess};
 use crate::aws::{retry_not_visible, AwsError};
 use crate::domain::names::{scoped_iam_prefix, BucketGroup, BucketName, GroupKind};
 use crate::domain::tags::{CallerTags, Tag};
 use crate::domain::website::{
-    is_placeholder, placeholder_page, website_endpoint, WebsiteName, DISTRIBUTION_TAG,
-    PLACEHOLDER_TAGGING,
+    is_placeholder, origin_serves_bucket, placeholder_page, website_endpoint, WebsiteName,
+    DISTRIBUTION_TAG, PLACEHOLDER_TAGGING,
 };
 
 /// Public ACLs stay blocked; the public-read bucket policy that CloudFront's custom origin needs is allowed.
@@ -94,40 +95,47 @@ impl Ctx {
         })
     }
 
-    /// The ARN of a CloudFront distribution of this account.
-    pub(crate) async fn distribution_arn(&self, id: &str) -> Result<String, OpError> {
-        Ok(format!(
-            "arn:{}:cloudfront::{}:distribution/{id}",
-            self.aws.partition(),
-            self.aws.account_id().await?
-        ))
-    }
-
-    /// The id of the website's distribution, from the bucket's bookkeeping tag.
-    pub(crate) async fn distribution_id(
+    /// The website's distribution, checked to serve the website's bucket: the one recorded on the bucket, or —
+    /// for a website the earlier service made, which recorded none — the one that holds the website's name as
+    /// alias and serves its bucket, found once by listing and then recorded on the (managed) bucket. A recorded
+    /// id whose distribution serves another origin is not the website's and is ignored: an id written into the
+    /// tag by hand must not make the service act on someone else's distribution.
+    pub(crate) async fn website_distribution(
         &self,
-        bucket: &BucketName,
-    ) -> Result<Option<String>, OpError> {
-        let tags = self
-            .aws
-            .get_bucket_tagging(bucket)
-            .await
-            .map_err(|e| missing_site(e, bucket))?;
-        Ok(distribution_id_of(&tags))
+        site: &BucketName,
+        facts: &Facts,
+    ) -> Result<Option<Distribution>, OpError> {
+        let aws = &self.aws;
+        if let Some(id) = facts.distribution_id() {
+            let d = crate::aws::iam::found(aws.get_distribution(&id).await)?;
+            return Ok(d.filter(|d| serves(d, site)));
+        }
+        let Some(id) = aws
+            .distribution_serving(site.as_str(), site.as_str())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let d = crate::aws::iam::found(aws.get_distribution(&id).await)?;
+        if d.is_some() && facts.managed && facts.tags.len() < crate::domain::tags::MAX_TAGS {
+            let mut tags = facts.tags.clone();
+            tags.push(Tag::new(DISTRIBUTION_TAG, &id));
+            aws.put_bucket_tagging(site, &tags).await?;
+            tracing::info!(website = %site, distribution = %id, "recorded the distribution of a website made before the service kept track of it");
+        }
+        Ok(d)
     }
 }
 
-fn distribution_id_of(tags: &[Tag]) -> Option<String> {
-    tags.iter()
-        .find(|t| t.key == DISTRIBUTION_TAG)
-        .map(|t| t.value.clone())
-}
-
-fn missing_site(e: AwsError, bucket: &BucketName) -> OpError {
-    match e.is_not_found() {
-        true => OpError::not_found(Resource::Website, bucket.as_str()),
-        false => e.into(),
-    }
+/// Whether the distribution's origin is the website's bucket.
+fn serves(d: &Distribution, site: &BucketName) -> bool {
+    d.distribution_config()
+        .and_then(|c| c.origins())
+        .is_some_and(|o| {
+            o.items()
+                .iter()
+                .any(|o| origin_serves_bucket(o.domain_name(), site.as_str()))
+        })
 }
 
 /// The certificate for the website: the domain's configured one (checked: issued, covering the name), or an
@@ -357,30 +365,28 @@ fn only_placeholders(site: &str, objects: &[crate::aws::s3::ListedObject]) -> bo
         .all(|o| !o.delete_marker && is_placeholder(site, &o.key, &o.etag))
 }
 
-/// Bucket show ∥ DNS record, then the distribution by the id in the bucket's tags: two round trips, whatever
-/// the number of distributions or records in the account.
+/// The bucket's facts ∥ emptiness ∥ logging ∥ DNS record, then the distribution by the id in the bucket's tags:
+/// two round trips, whatever the number of distributions or records in the account.
 pub async fn show(ctx: &Ctx, site: &WebsiteName) -> Result<WebsiteView, OpError> {
     let aws = &ctx.aws;
     let bucket = site.bucket();
     let zone = ctx.zone_of(site)?;
-    let (tags, objects, logging, records) = tokio::join!(
-        aws.get_bucket_tagging(bucket),
+    let (facts, objects, logging, records) = tokio::join!(
+        ctx.existing(bucket, Kind::Website),
         aws.list_some_objects(bucket, EMPTINESS_PAGE, false),
         aws.get_bucket_logging(bucket),
         aws.records_of(zone, site.as_str()),
     );
-    let tags = tags.map_err(|e| missing_site(e, bucket))?;
+    let facts = facts?;
+    facts.may_read(Kind::Website, bucket)?;
     let objects = objects.map_err(|e| missing_site(e, bucket))?;
     let logging = logging.map_err(|e| missing_site(e, bucket))?;
     let records = records.map_err(|e| zone_error(e, zone))?;
-    let distribution = match distribution_id_of(&tags) {
-        Some(id) => crate::aws::iam::found(aws.get_distribution(&id).await)?,
-        None => None,
-    };
+    let distribution = ctx.website_distribution(bucket, &facts).await?;
     Ok(WebsiteView {
         bucket: BucketView {
             empty: only_placeholders(site.as_str(), &objects),
-            tags,
+            tags: facts.tags,
             logging,
         },
         dns_record: records
@@ -388,6 +394,13 @@ pub async fn show(ctx: &Ctx, site: &WebsiteName) -> Result<WebsiteView, OpError>
             .find(|r| r.r#type == aws_sdk_route53::types::RrType::A),
         distribution,
     })
+}
+
+fn missing_site(e: AwsError, bucket: &BucketName) -> OpError {
+    match e.is_not_found() {
+        true => OpError::not_found(Resource::Website, bucket.as_str()),
+        false => e.into(),
+    }
 }
 
 /// Replaces the caller's tags on the bucket and the distribution alike (the service's own tags are kept).
@@ -398,31 +411,28 @@ pub async fn update_tags(
 ) -> Result<WebsiteView, OpError> {
     let aws = &ctx.aws;
     let bucket = site.bucket();
-    let current = aws
-        .get_bucket_tagging(bucket)
-        .await
-        .map_err(|e| missing_site(e, bucket))?;
-    let distribution = distribution_id_of(&current);
+    let facts = ctx.existing(bucket, Kind::Website).await?;
+    facts.may_change(Kind::Website, bucket)?;
+    let distribution = ctx.website_distribution(bucket, &facts).await?;
     let set = caller.with(std::slice::from_ref(&ctx.org_tag));
     let mut bucket_tags = set.clone();
-    if let Some(id) = &distribution {
-        bucket_tags.push(Tag::new(DISTRIBUTION_TAG, id));
+    if let Some(d) = &distribution {
+        bucket_tags.push(Tag::new(DISTRIBUTION_TAG, &d.id));
     }
     let on_distribution = async {
-        let Some(id) = &distribution else {
+        let Some(d) = &distribution else {
             return Ok(());
         };
-        let arn = ctx.distribution_arn(id).await?;
-        let existing = aws.distribution_tags(&arn).await?;
+        let existing = aws.distribution_tags(&d.arn).await?;
         let stale: Vec<String> = existing
             .iter()
             .filter(|t| !set.iter().any(|s| s.key == t.key))
             .map(|t| t.key.clone())
             .collect();
-        let (tagged, untagged) = tokio::join!(aws.tag_distribution(&arn, &set), async {
+        let (tagged, untagged) = tokio::join!(aws.tag_distribution(&d.arn, &set), async {
             match stale.is_empty() {
                 true => Ok(()),
-                false => aws.untag_distribution(&arn, &stale).await,
+                false => aws.untag_distribution(&d.arn, &stale).await,
             }
         });
         tagged?;
@@ -438,16 +448,20 @@ pub async fn update_tags(
     show(ctx, site).await
 }
 
-/// Starts a CloudFront invalidation of `paths`.
+/// Starts a CloudFront invalidation of `paths` on the website's own distribution.
 pub async fn invalidate(
     ctx: &Ctx,
     site: &WebsiteName,
     paths: &[String],
 ) -> Result<(Invalidation, String), OpError> {
+    let bucket = site.bucket();
+    let facts = ctx.existing(bucket, Kind::Website).await?;
+    facts.may_change(Kind::Website, bucket)?;
     let id = ctx
-        .distribution_id(site.bucket())
+        .website_distribution(bucket, &facts)
         .await?
-        .ok_or_else(|| OpError::not_found(Resource::Distribution, site.as_str()))?;
+        .ok_or_else(|| OpError::not_found(Resource::Distribution, site.as_str()))?
+        .id;
     let caller_reference = uuid::Uuid::new_v4().to_string();
     ctx.aws
         .create_invalidation(&id, paths, &caller_reference)
@@ -482,9 +496,9 @@ pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpE
     let bucket = site.bucket();
     let zone = ctx.zone_of(site)?;
     let names = website_iam_names(ctx, bucket).await?;
-    let (state, tags, objects, records, iam) = tokio::join!(
+    let (state, facts, objects, records, iam) = tokio::join!(
         aws.head_bucket(bucket),
-        async { crate::aws::iam::found(aws.get_bucket_tagging(bucket).await) },
+        ctx.facts(bucket),
         async {
             match aws.list_some_objects(bucket, EMPTINESS_PAGE, true).await {
                 Err(e) if e.is_not_found() => Ok(Vec::new()),
@@ -495,41 +509,42 @@ pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpE
         BucketIam::read(ctx, &names),
     );
     let state = state?;
+    // A plain bucket of that name is not a website (404), and a bucket the service did not make stays untouched.
+    let facts = facts?;
+    if let Some(facts) = &facts {
+        facts.may_change(Kind::Website, bucket)?;
+    }
     let objects = objects?;
     if objects.len() as i32 >= EMPTINESS_PAGE || !only_placeholders(site.as_str(), &objects) {
         return Err(OpError::NotEmpty(site.as_str().to_owned()));
     }
-    let distribution_id = tags?.as_deref().and_then(distribution_id_of);
     let records = records.map_err(|e| zone_error(e, zone))?;
     let iam = iam?;
-    if state == BucketState::Missing && iam.is_empty() && records.is_empty() {
+    // Without a managed bucket nothing of the name is ours to delete but IAM leftovers of an earlier delete;
+    // whatever DNS records exist for the name are someone else's.
+    if state == BucketState::Missing && iam.is_empty() {
         return Err(OpError::not_found(Resource::Website, site.as_str()));
     }
 
-    // DNS: only the records that point at this site's distribution (or at CloudFront, when it is unknown).
-    let distribution = match &distribution_id {
-        Some(id) => crate::aws::iam::found(aws.get_distribution(id).await)?,
+    // DNS: only the records that alias this website's own distribution.
+    let distribution = match &facts {
+        Some(facts) => ctx.website_distribution(bucket, facts).await?,
         None => None,
     };
-    let ours: Vec<ResourceRecordSet> = records
-        .into_iter()
-        .filter(|r| {
-            r.alias_target().is_some_and(|a| match &distribution {
-                Some(d) => a
-                    .dns_name()
-                    .trim_end_matches('.')
-                    .eq_ignore_ascii_case(&d.domain_name),
-                None => a.hosted_zone_id() == crate::aws::route53::CLOUDFRONT_HOSTED_ZONE_ID,
-            })
-        })
-        .collect();
+    let ours: Vec<ResourceRecordSet> = match &distribution {
+        Some(d) => records
+            .into_iter()
+            .filter(|r| aliases(r, &d.domain_name))
+            .collect(),
+        None => Vec::new(),
+    };
     if !ours.is_empty() {
         aws.change_records(zone, ChangeAction::Delete, &ours)
             .await?;
     }
-    let distribution = match &distribution_id {
-        Some(id) => match aws.disable_distribution(id).await {
-            Err(e) if e.is_not_found() => distribution,
+    let distribution = match distribution {
+        Some(d) => match aws.disable_distribution(&d.id).await {
+            Err(e) if e.is_not_found() => Some(d),
             other => Some(other?),
         },
         None => None,

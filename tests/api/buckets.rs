@@ -6,12 +6,13 @@ use serde_json::{json, Value};
 
 use crate::helpers::{moto_python_plist, unique, TestApp, ORG};
 
-/// The seed's create body, with a fresh bucket name.
+/// The seed's create body, with a fresh bucket name — and with `USD` for the seed's `$$$$`, which AWS refuses in a
+/// tag value (see `the_seed_s_dollar_tag_is_refused_before_any_aws_call`).
 fn seed_create_body(bucket: &str) -> Value {
     json!({
         "Tags": [
             {"Key": "Application", "Value": "HowToGet"},
-            {"Key": "COA", "Value": "Take.My.Money.$$$$"},
+            {"Key": "COA", "Value": "Take.My.Money.USD"},
             {"Key": "CreatedBy", "Value": "Big Bird"}
         ],
         "Lifecycle": "deep-archive",
@@ -72,7 +73,7 @@ async fn create_with_the_seed_body_sets_up_the_bucket_and_its_admin_group() {
         tags,
         vec![
             ("Application".into(), "HowToGet".into()),
-            ("COA".into(), "Take.My.Money.$$$$".into()),
+            ("COA".into(), "Take.My.Money.USD".into()),
             ("CreatedBy".into(), "Big Bird".into()),
             ("spinup:org".into(), ORG.into()),
         ]
@@ -490,6 +491,14 @@ async fn invalid_requests_are_refused_before_any_aws_call() {
         ),
         (
             json!({"BucketInput": {"Bucket": valid}, "Tags": [{"Key": "spinup:org", "Value": "v"}]}),
+            "ReservedTag",
+        ),
+        (
+            json!({"BucketInput": {"Bucket": valid}, "Tags": [{"Key": "s3-api:distribution", "Value": "E1"}]}),
+            "ReservedTag",
+        ),
+        (
+            json!({"BucketInput": {"Bucket": valid}, "Tags": [{"Key": "COA", "Value": "Take.My.Money.$$$$"}]}),
             "InvalidTag",
         ),
         (

@@ -143,6 +143,8 @@ async fn an_incomplete_rollback_says_what_is_left() {
 /// Every AWS call user create makes when it also creates the read-write group.
 const USER_CREATE_CALLS: &[&str] = &[
     "s3:HeadBucket",
+    "s3:GetBucketTagging",
+    "s3:GetBucketWebsite",
     "iam:GetGroup",
     "iam:CreateUser",
     "iam:CreatePolicy",

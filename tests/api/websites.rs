@@ -11,7 +11,7 @@ fn seed_body(name: &str) -> Value {
     json!({
         "Tags": [
             {"Key": "Application", "Value": "HowToGet"},
-            {"Key": "COA", "Value": "Take.My.Money.$$$$"},
+            {"Key": "COA", "Value": "Take.My.Money.USD"},
             {"Key": "CreatedBy", "Value": "Big Bird"}
         ],
         "BucketInput": {"Bucket": name},
@@ -457,7 +457,7 @@ async fn website_users_at_the_root_and_scoped_to_a_path() {
         )
         .await;
     r.assert_status(200);
-    let group = format!("{name}-team_docs-BktRWGrp");
+    let group = format!("{name}_team_docs-BktRWGrp");
     assert_eq!(app.aws.groups_of(&scoped).await, vec![group.clone()]);
     let g = app
         .aws
@@ -469,7 +469,7 @@ async fn website_users_at_the_root_and_scoped_to_a_path() {
         .unwrap();
     assert_eq!(g.group().unwrap().path(), format!("/{name}/team/docs/"));
     let policy_arn = format!(
-        "arn:aws:iam::{}:policy/{name}/team/docs/{name}-team_docs-BktRWPlc",
+        "arn:aws:iam::{}:policy/{name}/team/docs/{name}_team_docs-BktRWPlc",
         app.account_id
     );
     assert_eq!(
@@ -657,6 +657,8 @@ async fn a_website_delete_that_fails_half_way_finishes_when_repeated() {
 /// Every AWS call a website user create makes when it also creates a path-scoped group.
 const WEBSITE_USER_CREATE_CALLS: &[&str] = &[
     "s3:HeadBucket",
+    "s3:GetBucketTagging",
+    "s3:GetBucketWebsite",
     "iam:GetGroup",
     "iam:CreateUser",
     "iam:CreatePolicy",
@@ -699,7 +701,7 @@ async fn website_user_create_rolls_back_when_any_call_fails() {
             .detach_group_policy()
             .group_name(&g)
             .policy_arn(format!(
-                "arn:aws:iam::{}:policy/{name}/team/{name}-team-BktROPlc",
+                "arn:aws:iam::{}:policy/{name}/team/{name}_team-BktROPlc",
                 app.account_id
             ))
             .send()
@@ -717,7 +719,7 @@ async fn website_user_create_rolls_back_when_any_call_fails() {
         .iam
         .delete_policy()
         .policy_arn(format!(
-            "arn:aws:iam::{}:policy/{name}/team/{name}-team-BktROPlc",
+            "arn:aws:iam::{}:policy/{name}/team/{name}_team-BktROPlc",
             app.account_id
         ))
         .send()
