@@ -14,6 +14,32 @@ use crate::app::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The longest caller `X-Request-Id` that is kept.
+const MAX_REQUEST_ID: usize = 128;
+
+/// Whether a caller's `X-Request-Id` is kept as the request's id. The id is echoed in the response and repeated
+/// on every log line of the request, so a long one would let a caller multiply its size into the logs, and
+/// spaces or control characters would let it break or forge log lines.
+fn acceptable_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&id.len()) && id.iter().all(|b| (0x21..=0x7e).contains(b))
+}
+
+/// Keeps a caller's `X-Request-Id` only when it is acceptable (and only the first, if several were sent);
+/// otherwise removes it, so that `SetRequestIdLayer` behind this gives the request a fresh UUID.
+pub fn keep_acceptable_request_id(mut req: Request) -> Request {
+    let headers = req.headers_mut();
+    match headers.get(REQUEST_ID_HEADER).cloned() {
+        Some(id) if acceptable_request_id(id.as_bytes()) => {
+            headers.insert(REQUEST_ID_HEADER, id);
+        }
+        Some(_) => {
+            headers.remove(REQUEST_ID_HEADER);
+        }
+        None => {}
+    }
+    req
+}
+
 pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
@@ -110,6 +136,51 @@ mod tests {
             let method = Method::from_bytes(other.as_bytes()).unwrap();
             assert_eq!(super::method_label(&method), "other", "{other}");
         }
+    }
+
+    #[test]
+    fn request_ids_are_short_printable_ascii() {
+        use super::acceptable_request_id as ok;
+        assert!(ok(b"caller-id-123"));
+        assert!(ok(b"0cb72360-24b1-4918-bdbe-8313bd74aee5"));
+        let printable: Vec<u8> = (0x21..=0x7e).cycle().take(128).collect();
+        assert_eq!(printable.len(), 128);
+        assert!(ok(&printable));
+        assert!(!ok(&[b'a'; 129]));
+        assert!(!ok(&[b'a'; 5000]));
+        assert!(!ok(b""));
+        for bad in [
+            &b"with space"[..],
+            b"tab\there",
+            b"del\x7f",
+            b"nul\0",
+            "caf\u{e9}".as_bytes(),
+        ] {
+            assert!(!ok(bad), "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn only_an_acceptable_caller_id_is_kept() {
+        let request = |ids: &[&str]| {
+            let mut builder = axum::http::Request::builder();
+            for id in ids {
+                builder = builder.header(super::REQUEST_ID_HEADER, *id);
+            }
+            super::keep_acceptable_request_id(builder.body(axum::body::Body::empty()).unwrap())
+        };
+        let ids = |r: &axum::extract::Request| -> Vec<String> {
+            r.headers()
+                .get_all(super::REQUEST_ID_HEADER)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(ids(&request(&["good"])), ["good"]);
+        assert_eq!(ids(&request(&["good", "second"])), ["good"]);
+        assert!(ids(&request(&["not good", "good"])).is_empty());
+        assert!(ids(&request(&[&"x".repeat(129)])).is_empty());
+        assert!(ids(&request(&[])).is_empty());
     }
 
     #[test]

@@ -269,6 +269,62 @@ async fn problem_documents_carry_the_request_id() {
     assert!(!fresh.headers["x-request-id"].is_empty());
 }
 
+/// The `X-Request-Id` a request to `/v1/s3/ping` that sent `id` gets back.
+async fn request_id_for(app: &TestApp, id: &[u8]) -> String {
+    let req = axum::http::Request::builder()
+        .uri("/v1/s3/ping")
+        .header("X-Request-Id", id)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let ids: Vec<_> = response.headers().get_all("x-request-id").iter().collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    ids[0].to_str().unwrap().to_owned()
+}
+
+/// A caller's request id is echoed and put on every log line of the request, so only a short, printable one is
+/// kept; any other is replaced by a fresh UUID, which the response and the logs then carry instead.
+#[tokio::test]
+async fn long_or_unprintable_request_ids_are_replaced() {
+    let app = TestApp::spawn().await;
+    let tag = unique("rid");
+    let long = format!("{tag}-long-{}", "x".repeat(5000 - tag.len() - 6));
+    assert_eq!(long.len(), 5000);
+    let over = format!("{tag}-over-{}", "y".repeat(129 - tag.len() - 6));
+    assert_eq!(over.len(), 129);
+    let space = format!("{tag} space");
+    let tab = format!("{tag}\ttab");
+    let latin1 = [tag.as_bytes(), b"-caf\xe9"].concat();
+    for sent in [
+        long.as_bytes(),
+        over.as_bytes(),
+        space.as_bytes(),
+        tab.as_bytes(),
+        &latin1,
+    ] {
+        let got = request_id_for(&app, sent).await;
+        assert!(uuid::Uuid::parse_str(&got).is_ok(), "a fresh UUID: {got}");
+        assert!(log_text().contains(&got), "the logs carry the fresh id");
+    }
+    let logs = log_text();
+    for sent in [&long, &over, &space, &tab] {
+        let escaped = serde_json::to_string(sent).unwrap();
+        assert!(!logs.contains(sent.as_str()) && !logs.contains(escaped.trim_matches('"')));
+    }
+    assert!(!logs.contains(&format!("{tag}-caf")));
+
+    let printable: String = (0x21u8..=0x7e).map(char::from).cycle().take(128).collect();
+    let at_limit = format!("{tag}{}", &printable[tag.len()..]);
+    assert_eq!(at_limit.len(), 128);
+    assert_eq!(request_id_for(&app, at_limit.as_bytes()).await, at_limit);
+    let short = format!("{tag}-short");
+    assert_eq!(request_id_for(&app, short.as_bytes()).await, short);
+    assert!(log_text().contains(&format!("request_id\":\"{short}\"")));
+}
+
 #[tokio::test]
 async fn bodies_over_64_kib_are_refused() {
     let app = TestApp::spawn().await;
