@@ -16,6 +16,8 @@ use crate::telemetry::Metrics;
 
 #[derive(Debug)]
 pub(super) struct ObserveCalls {
+    /// The `account` label: a configured account's name (one interceptor per configured account, made at
+    /// start-up), so an `{account}` a caller puts in a path can never become a label.
     account: String,
     metrics: Arc<Metrics>,
 }

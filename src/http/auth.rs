@@ -7,6 +7,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
@@ -19,23 +20,33 @@ const CACHE_SIZE: usize = 256;
 
 pub const HEADER: &str = "x-auth-token";
 
-/// Checks tokens; remembers bcrypt hashes that verified so each costs bcrypt once, not per request.
+/// Checks tokens; remembers bcrypt hashes that verified so each costs bcrypt once, not per request. Not `Debug`:
+/// it holds the token and its digest.
 pub struct Auth {
+    /// For bcrypt, which needs the token itself.
     token: SecretString,
+    /// The SHA-256 digest of the token, which plain tokens are compared with.
+    digest: [u8; 32],
     verified: Mutex<HashSet<String>>,
+}
+
+/// Comparing the bytes themselves would take a time that depends on whether the lengths match, letting a caller
+/// learn the token's length; digests always have 32 bytes.
+fn sha256(s: &str) -> [u8; 32] {
+    Sha256::digest(s.as_bytes()).into()
 }
 
 impl Auth {
     pub fn new(token: SecretString) -> Self {
         Auth {
+            digest: sha256(token.expose_secret()),
             token,
             verified: Mutex::new(HashSet::new()),
         }
     }
 
     pub async fn accepts(&self, presented: &str) -> bool {
-        let token = self.token.expose_secret().as_bytes();
-        if bool::from(presented.as_bytes().ct_eq(token)) {
+        if bool::from(sha256(presented).ct_eq(&self.digest)) {
             return true;
         }
         let Some(cost) = bcrypt_cost(presented) else {
@@ -105,6 +116,26 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn only_the_token_itself_is_accepted() {
+        let auth = Auth::new("s3kr1t-token".to_owned().into());
+        assert!(auth.accepts("s3kr1t-token").await);
+        for wrong in [
+            "",
+            "s",
+            "s3kr1t-toke",
+            "s3kr1t-tokeN",
+            "S3kr1t-token",
+            "xxxxxxxxxxxx",
+            "s3kr1t-token ",
+            "s3kr1t-token\0",
+            "s3kr1t-tokens3kr1t-token",
+        ] {
+            assert!(!auth.accepts(wrong).await, "{wrong:?}");
+        }
+        assert_eq!(auth.digest, sha256("s3kr1t-token"));
+    }
 
     #[tokio::test]
     async fn plain_token_and_its_bcrypt_hash_are_accepted() {

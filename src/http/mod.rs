@@ -19,6 +19,7 @@ use axum::http::{HeaderName, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tracing::Instrument;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), observe::observe))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(MapRequestLayer::new(observe::keep_acceptable_request_id))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }

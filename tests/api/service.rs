@@ -1,5 +1,7 @@
 //! Service routes and the HTTP rules every route shares: auth, errors, limits, request ids.
 
+use std::collections::BTreeSet;
+
 use axum::http::Method;
 use serde_json::json;
 
@@ -60,6 +62,108 @@ async fn metrics_use_route_templates_and_count_aws_calls() {
     assert!(text.contains("aws_request_duration_seconds_bucket"));
     assert!(text.contains("s3_api_build_info"));
     assert!(text.contains("process_resident_memory_bytes"));
+}
+
+/// The series of the `http_*` metrics in an exposition: each sample's name and label set, without its value.
+fn http_series(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| l.starts_with("http_"))
+        .map(|l| l.rsplit_once(' ').unwrap().0.to_owned())
+        .collect()
+}
+
+/// The value of `name` in a series' label set.
+fn label<'a>(series: &'a str, name: &str) -> Option<&'a str> {
+    let start = series.find(&format!("{name}=\""))? + name.len() + 2;
+    series[start..].split('"').next()
+}
+
+/// Requests with made-up methods and no token, spread over known, unknown and odd paths.
+async fn send_made_up(app: &TestApp, range: std::ops::Range<usize>) {
+    let long = format!("/v1/s3/{}", "a".repeat(300));
+    let paths = [
+        "/v1/s3/ping",
+        "/v1/s3/test/buckets",
+        "/v1/s3/test/buckets/b1/users/u1",
+        "/nowhere",
+        "/v1/s3/acct-unknown-0/buckets",
+        "/v1/s3//buckets",
+        "/v1/s3/test/buckets/%2F..%2F",
+        long.as_str(),
+    ];
+    for i in range {
+        let method = Method::from_bytes(format!("MADEUP{i}X").as_bytes()).unwrap();
+        let r = app.raw(method, paths[i % paths.len()], None, vec![]).await;
+        assert!(matches!(r.status.as_u16(), 403 | 405), "{}", r.status);
+    }
+}
+
+async fn metrics_text(app: &TestApp) -> String {
+    let r = app.raw(Method::GET, "/v1/s3/metrics", None, vec![]).await;
+    r.assert_status(200);
+    r.text()
+}
+
+/// Prometheus keeps every series it has ever seen, so a label whose value a caller chooses lets anyone, without a
+/// token, grow the service's memory and every scrape. Methods, paths and accounts are the caller's to choose; the
+/// labels are not.
+#[tokio::test]
+async fn no_request_can_add_a_metric_series() {
+    let app = TestApp::spawn().await;
+    let before = http_series(&metrics_text(&app).await);
+    send_made_up(&app, 0..40).await;
+    // Unknown paths and accounts, with and without the token, and a method the API does not serve.
+    for (method, path, token) in [
+        (Method::GET, "/v1/s3/acct-unknown-1/buckets", Some(TOKEN)),
+        (
+            Method::DELETE,
+            "/v1/s3/acct-unknown-2/websites/x.example.org",
+            Some(TOKEN),
+        ),
+        (Method::PATCH, "/v1/s3/acct-unknown-3/buckets", Some(TOKEN)),
+        (Method::GET, "/v1/s3/acct-unknown-4/nothing", Some(TOKEN)),
+        (Method::GET, "/v1/s3/acct-unknown-5/buckets", None),
+        (Method::HEAD, "/acct-unknown-6", Some(TOKEN)),
+        (Method::OPTIONS, "/v1/s3/test/buckets", Some(TOKEN)),
+        (Method::TRACE, "/v1/s3/ping", None),
+    ] {
+        let r = app.raw(method, path, token, vec![]).await;
+        assert!(r.status.is_client_error(), "{path}: {}", r.status);
+    }
+    metrics_text(&app).await; // the metrics route's own series, so that later reads compare like with like
+    let text = metrics_text(&app).await;
+
+    let templates: BTreeSet<String> = s3_api::http::api().1.paths.paths.into_keys().collect();
+    let served = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "other"];
+    let after_40 = http_series(&text);
+    for series in after_40.difference(&before) {
+        let method = label(series, "method").unwrap_or_else(|| panic!("{series}"));
+        let route = label(series, "route").unwrap_or_else(|| panic!("{series}"));
+        assert!(served.contains(&method), "{series}");
+        assert!(
+            route == "unmatched" || templates.contains(route),
+            "{series}"
+        );
+    }
+    assert!(
+        after_40.iter().any(|s| s
+            .starts_with(r#"http_requests_total{method="other",route="unmatched",status="403"}"#)),
+        "made-up methods are counted together: {text}"
+    );
+    for line in text.lines() {
+        assert!(!line.contains("MADEUP"), "{line}");
+        assert!(!line.contains("acct-unknown"), "{line}");
+    }
+
+    send_made_up(&app, 40..80).await;
+    let text_80 = metrics_text(&app).await;
+    assert_eq!(
+        http_series(&text_80),
+        after_40,
+        "40 more made-up methods add no series"
+    );
+    assert_eq!(text_80.lines().count(), text.lines().count());
+    assert!(!text_80.contains("MADEUP"));
 }
 
 #[tokio::test]
@@ -163,6 +267,62 @@ async fn problem_documents_carry_the_request_id() {
 
     let fresh = app.get("/v1/s3/ping").await;
     assert!(!fresh.headers["x-request-id"].is_empty());
+}
+
+/// The `X-Request-Id` a request to `/v1/s3/ping` that sent `id` gets back.
+async fn request_id_for(app: &TestApp, id: &[u8]) -> String {
+    let req = axum::http::Request::builder()
+        .uri("/v1/s3/ping")
+        .header("X-Request-Id", id)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let ids: Vec<_> = response.headers().get_all("x-request-id").iter().collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    ids[0].to_str().unwrap().to_owned()
+}
+
+/// A caller's request id is echoed and put on every log line of the request, so only a short, printable one is
+/// kept; any other is replaced by a fresh UUID, which the response and the logs then carry instead.
+#[tokio::test]
+async fn long_or_unprintable_request_ids_are_replaced() {
+    let app = TestApp::spawn().await;
+    let tag = unique("rid");
+    let long = format!("{tag}-long-{}", "x".repeat(5000 - tag.len() - 6));
+    assert_eq!(long.len(), 5000);
+    let over = format!("{tag}-over-{}", "y".repeat(129 - tag.len() - 6));
+    assert_eq!(over.len(), 129);
+    let space = format!("{tag} space");
+    let tab = format!("{tag}\ttab");
+    let latin1 = [tag.as_bytes(), b"-caf\xe9"].concat();
+    for sent in [
+        long.as_bytes(),
+        over.as_bytes(),
+        space.as_bytes(),
+        tab.as_bytes(),
+        &latin1,
+    ] {
+        let got = request_id_for(&app, sent).await;
+        assert!(uuid::Uuid::parse_str(&got).is_ok(), "a fresh UUID: {got}");
+        assert!(log_text().contains(&got), "the logs carry the fresh id");
+    }
+    let logs = log_text();
+    for sent in [&long, &over, &space, &tab] {
+        let escaped = serde_json::to_string(sent).unwrap();
+        assert!(!logs.contains(sent.as_str()) && !logs.contains(escaped.trim_matches('"')));
+    }
+    assert!(!logs.contains(&format!("{tag}-caf")));
+
+    let printable: String = (0x21u8..=0x7e).map(char::from).cycle().take(128).collect();
+    let at_limit = format!("{tag}{}", &printable[tag.len()..]);
+    assert_eq!(at_limit.len(), 128);
+    assert_eq!(request_id_for(&app, at_limit.as_bytes()).await, at_limit);
+    let short = format!("{tag}-short");
+    assert_eq!(request_id_for(&app, short.as_bytes()).await, short);
+    assert!(log_text().contains(&format!("request_id\":\"{short}\"")));
 }
 
 #[tokio::test]
