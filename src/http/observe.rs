@@ -49,14 +49,17 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let account = account_of(&route, req.uri().path()).unwrap_or_default();
+    // Log fields are bounded like metric labels: an unknown account is not repeated on every line as sent.
+    let account = account_of(&route, req.uri().path())
+        .filter(|a| state.accounts.contains_key(a))
+        .unwrap_or_default();
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route, account = %account);
+    let span = tracing::info_span!("request", request_id = %id, method = %method_label(&method), route = %route, account = %account);
 
     let metrics = &state.metrics;
     let in_flight = InFlight::enter(&metrics.http_in_flight);

@@ -98,17 +98,22 @@ impl Ctx {
     /// The website's distribution, checked to serve the website's bucket: the one recorded on the bucket, or —
     /// for a website the earlier service made, which recorded none — the one that holds the website's name as
     /// alias and serves its bucket, found once by listing and then recorded on the (managed) bucket. A recorded
-    /// id whose distribution serves another origin is not the website's and is ignored: an id written into the
-    /// tag by hand must not make the service act on someone else's distribution.
+    /// id whose distribution serves another origin is not the website's: an id written into the tag by hand
+    /// must not make the service act on someone else's distribution, so the website's own is looked for instead
+    /// (and recorded in its place).
     pub(crate) async fn website_distribution(
         &self,
         site: &BucketName,
         facts: &Facts,
     ) -> Result<Option<Distribution>, OpError> {
         let aws = &self.aws;
-        if let Some(id) = facts.distribution_id() {
-            let d = crate::aws::iam::found(aws.get_distribution(&id).await)?;
-            return Ok(d.filter(|d| serves(d, site)));
+        let recorded = facts.distribution_id();
+        if let Some(id) = &recorded {
+            let d = crate::aws::iam::found(aws.get_distribution(id).await)?;
+            if let Some(d) = d.filter(|d| serves(d, site)) {
+                return Ok(Some(d));
+            }
+            tracing::warn!(website = %site, distribution = %id, "the recorded distribution does not serve the website; looking for its own");
         }
         let Some(id) = aws
             .distribution_serving(site.as_str(), site.as_str())
@@ -117,11 +122,15 @@ impl Ctx {
             return Ok(None);
         };
         let d = crate::aws::iam::found(aws.get_distribution(&id).await)?;
-        if d.is_some() && facts.managed && facts.tags.len() < crate::domain::tags::MAX_TAGS {
-            let mut tags = facts.tags.clone();
+        let room = facts.tags.len() < crate::domain::tags::MAX_TAGS || recorded.is_some();
+        if d.is_some() && facts.managed && room {
+            let mut tags: Vec<Tag> = (facts.tags.iter())
+                .filter(|t| t.key != DISTRIBUTION_TAG)
+                .cloned()
+                .collect();
             tags.push(Tag::new(DISTRIBUTION_TAG, &id));
             aws.put_bucket_tagging(site, &tags).await?;
-            tracing::info!(website = %site, distribution = %id, "recorded the distribution of a website made before the service kept track of it");
+            tracing::info!(website = %site, distribution = %id, "recorded the website's distribution");
         }
         Ok(d)
     }
@@ -215,12 +224,19 @@ async fn create_steps(
     let zone = ctx.zone_of(site)?.to_owned();
     let tags = req.tags.with(std::slice::from_ref(&ctx.org_tag));
 
-    // 1–3. The certificate ∥ the bucket with its admin policy and group, open to a public-read policy.
-    let (cert, created) = tokio::join!(
+    // 1–3. The certificate ∥ the name's DNS records ∥ the bucket with its admin policy and group, open to a
+    //      public-read policy. A record of the name is someone else's: the create stops (and rolls back) before
+    //      it makes a distribution for a name it cannot point at it — Route 53 refuses a CREATE over an existing
+    //      record, but not every implementation does, and the service must not rely on it.
+    let (cert, existing, created) = tokio::join!(
         certificate(ctx, site),
+        aws.records_of(&zone, site.as_str()),
         create_bucket_resources(ctx, bucket, &tags, None, WEBSITE_PUBLIC_ACCESS, journal)
     );
     let created = created?;
+    if !existing.map_err(|e| zone_error(e, &zone))?.is_empty() {
+        return Err(OpError::exists(Resource::DnsRecord, site.as_str()));
+    }
     let cert = cert?;
 
     // 4. Website hosting ∥ the public-read policy ∥ the placeholder page ∥ the distribution.

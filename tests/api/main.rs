@@ -4,6 +4,7 @@ mod buckets;
 mod faults;
 mod helpers;
 mod moto;
+mod ownership;
 mod resilience;
 mod rollback;
 mod server;

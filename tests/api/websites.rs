@@ -7,7 +7,7 @@ use crate::faults::Fault;
 use crate::helpers::{unique, TestApp, Website, ORG};
 
 /// The seed's website body, for `name`.
-fn seed_body(name: &str) -> Value {
+pub(crate) fn seed_body(name: &str) -> Value {
     json!({
         "Tags": [
             {"Key": "Application", "Value": "HowToGet"},
@@ -19,18 +19,18 @@ fn seed_body(name: &str) -> Value {
     })
 }
 
-fn site_name(w: &Website, label: &str) -> String {
+pub(crate) fn site_name(w: &Website, label: &str) -> String {
     format!("{}.{}", unique(label), w.domain)
 }
 
-async fn create_site(app: &TestApp, name: &str) -> Value {
+pub(crate) async fn create_site(app: &TestApp, name: &str) -> Value {
     let r = app.post(&app.websites(""), seed_body(name)).await;
     r.assert_status(202);
     r.json()
 }
 
 /// The A and AAAA records of `name` in the zone: (type, alias DNS name).
-async fn records(app: &TestApp, w: &Website, name: &str) -> Vec<(String, String)> {
+pub(crate) async fn records(app: &TestApp, w: &Website, name: &str) -> Vec<(String, String)> {
     let out = app
         .aws
         .route53
@@ -568,6 +568,7 @@ const WEBSITE_CREATE_CALLS: &[&str] = &[
     "s3:PutObject",
     "cloudfront:CreateDistributionWithTags",
     "route53:ChangeResourceRecordSets",
+    "route53:ListResourceRecordSets",
 ];
 
 #[tokio::test]
