@@ -148,9 +148,18 @@ pub fn group_policy(
     })
 }
 
+/// The listing actions of a path-scoped policy: the only bucket actions that carry the `s3:prefix` condition key.
+///
+/// A request for an action that does not carry a condition key has no value for it, so a `StringLike` on that key
+/// never matches and the grant does nothing; no other action may be granted under the prefix condition.
+/// `s3:ListBucketMultipartUploads` has no `s3:prefix` key: granted without the condition it would show the key
+/// names of every unfinished upload in the bucket, outside the user's prefix too, so scoped users do not get it.
+/// They can still list the parts of and abort their own uploads, whose object ARNs are under their prefix.
+const SCOPED_LISTING_ACTIONS: &[&str] = &["s3:ListBucket", "s3:ListBucketVersions"];
+
 /// A policy scoped to one prefix of the bucket: objects under `arn:aws:s3:::<bucket>/<prefix>*` only, and
-/// listing only with the prefix condition. Only the listing actions carry the `s3:prefix` condition key, so only
-/// they get the condition; finding the bucket's region has no key to scope and stays unconditional.
+/// listing only with the prefix condition. Finding the bucket's region has no key to scope and stays
+/// unconditional.
 fn scoped_policy(
     kind: GroupKind,
     bucket: &BucketName,
@@ -158,15 +167,11 @@ fn scoped_policy(
     admin: &AdminActions,
 ) -> Value {
     let prefix = scope.key_prefix();
-    let mut listing = vec!["s3:ListBucket", "s3:ListBucketVersions"];
-    if matches!(kind, GroupKind::Admin | GroupKind::ReadWrite) {
-        listing.push("s3:ListBucketMultipartUploads");
-    }
     json!({
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": [bucket.arn()]},
-            {"Effect": "Allow", "Action": listing, "Resource": [bucket.arn()],
+            {"Effect": "Allow", "Action": SCOPED_LISTING_ACTIONS, "Resource": [bucket.arn()],
              "Condition": {"StringLike": {"s3:prefix": [prefix, format!("{prefix}*")]}}},
             {"Effect": "Allow", "Action": object_actions(kind, admin),
              "Resource": [format!("{}/{prefix}*", bucket.arn())]},
@@ -249,6 +254,29 @@ mod tests {
             json!(["arn:aws:s3:::site.example.org/team/*"])
         );
         assert!(!doc.to_string().contains("arn:aws:s3:::site.example.org/*"));
+    }
+
+    #[test]
+    fn the_prefix_condition_is_only_on_actions_that_carry_it() {
+        let b = BucketName::parse("site.example.org").unwrap();
+        let scope = ScopePath::parse("/team/").unwrap();
+        for kind in GroupKind::ALL {
+            let g = BucketGroup::scoped(&b, kind, &scope).unwrap();
+            let doc = group_policy(&g, &b, &admin(), None).unwrap();
+            for st in doc["Statement"].as_array().unwrap() {
+                if st.get("Condition").is_some() {
+                    assert_eq!(
+                        st["Action"],
+                        json!(["s3:ListBucket", "s3:ListBucketVersions"]),
+                        "{kind:?}"
+                    );
+                }
+            }
+            assert!(
+                !doc.to_string().contains("s3:ListBucketMultipartUploads"),
+                "{kind:?}: would list uploads outside the prefix"
+            );
+        }
     }
 
     #[test]
