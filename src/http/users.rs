@@ -155,6 +155,7 @@ async fn create(site: Site, body: CreateUserBody) -> Result<Response, ApiError> 
     });
     let req = CreateUser {
         bucket: site.bucket,
+        website: site.website,
         user,
         groups,
         placeholder,

@@ -12,7 +12,7 @@ use crate::aws::retry_not_visible;
 use crate::aws::s3::{BucketState, PublicAccess};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::names::{BucketGroup, BucketName, GroupKind};
-use crate::domain::policy::{group_policy, group_policy_description, AdminActions};
+use crate::domain::policy::{group_policy, group_policy_description, AdminActions, Subject};
 use crate::domain::tags::{CallerTags, Tag};
 
 /// A validated bucket create request.
@@ -76,9 +76,9 @@ impl Ctx {
         &self,
         names: &BucketGroup,
         bucket: &BucketName,
-        distribution_arn: Option<&str>,
+        subject: Subject<'_>,
     ) -> Result<Policy, OpError> {
-        let document = group_policy(names, bucket, &self.admin_actions(), distribution_arn)
+        let document = group_policy(names, bucket, &self.admin_actions(), subject)
             .ok_or_else(|| OpError::Invalid(format!("{bucket} has no CloudFront distribution")))?;
         let description = group_policy_description(names, bucket);
         self.aws
@@ -108,6 +108,7 @@ pub async fn create(ctx: Ctx, req: CreateBucket) -> Result<CreatedBucket, OpErro
             &tags,
             req.lifecycle,
             PublicAccess::BLOCK_ALL,
+            Subject::Bucket,
             &journal,
         )
         .await
@@ -122,6 +123,7 @@ pub(crate) async fn create_bucket_resources(
     tags: &[Tag],
     lifecycle: Option<Lifecycle>,
     public_access: PublicAccess,
+    subject: Subject<'_>,
     journal: &Journal,
 ) -> Result<CreatedBucket, OpError> {
     let aws = &ctx.aws;
@@ -130,7 +132,7 @@ pub(crate) async fn create_bucket_resources(
     // 1. Is the name free? ∥ Take the lock: of concurrent creates of one name, one wins CreatePolicy.
     let (state, policy) = tokio::join!(
         aws.head_bucket(bucket),
-        ctx.create_group_policy(&admin, bucket, None)
+        ctx.create_group_policy(&admin, bucket, subject)
     );
     let policy = match policy {
         Ok(p) => {

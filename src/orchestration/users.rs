@@ -11,12 +11,15 @@ use crate::aws::iam::found;
 use crate::aws::s3::BucketState;
 use crate::aws::{retry_not_visible, AwsError};
 use crate::domain::names::{BucketGroup, BucketName, GroupKind, UserName};
+use crate::domain::policy::Subject;
 use crate::domain::website::PLACEHOLDER_TAGGING;
 
 /// A validated user create request.
 #[derive(Debug, Clone)]
 pub struct CreateUser {
     pub bucket: BucketName,
+    /// The bucket is a website's: groups made for the user get website policies.
+    pub website: bool,
     pub user: UserName,
     /// The groups to join; the ones that do not exist yet are created with their policies.
     pub groups: Vec<BucketGroup>,
@@ -170,7 +173,7 @@ async fn create_steps(
             .map(|(g, existing)| async move {
                 let exists = existing?.is_some();
                 if !exists {
-                    ensure_group(ctx, &req.bucket, g, journal).await?;
+                    ensure_group(ctx, &req.bucket, req.website, g, journal).await?;
                 }
                 let r =
                     retry_not_visible(|| aws.add_user_to_group(user_name, g.group.as_str())).await;
@@ -218,6 +221,7 @@ async fn create_steps(
 pub(crate) async fn ensure_group(
     ctx: &Ctx,
     bucket: &BucketName,
+    website: bool,
     g: &BucketGroup,
     journal: &Journal,
 ) -> Result<(), OpError> {
@@ -234,9 +238,13 @@ pub(crate) async fn ensure_group(
         },
         _ => None,
     };
-    let distribution_arn = distribution_arn.as_deref();
+    let subject = match (distribution_arn.as_deref(), website) {
+        (Some(arn), _) => Subject::Distribution(arn),
+        (None, true) => Subject::Website,
+        (None, false) => Subject::Bucket,
+    };
     let (policy, group) = tokio::join!(
-        ctx.create_group_policy(g, bucket, distribution_arn),
+        ctx.create_group_policy(g, bucket, subject),
         aws.create_group(&g.group, &g.iam_path)
     );
     // Record what was made before looking at any error, so a failure of one leaves nothing of the other.

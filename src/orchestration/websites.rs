@@ -19,6 +19,7 @@ use crate::aws::route53::alias_records;
 use crate::aws::s3::{BucketState, PublicAccess};
 use crate::aws::{retry_not_visible, AwsError};
 use crate::domain::names::{scoped_iam_prefix, BucketGroup, BucketName, GroupKind};
+use crate::domain::policy::Subject;
 use crate::domain::tags::{CallerTags, Tag};
 use crate::domain::website::{
     is_placeholder, placeholder_page, website_endpoint, WebsiteName, DISTRIBUTION_TAG,
@@ -210,7 +211,15 @@ async fn create_steps(
     // 1–3. The certificate ∥ the bucket with its admin policy and group, open to a public-read policy.
     let (cert, created) = tokio::join!(
         certificate(ctx, site),
-        create_bucket_resources(ctx, bucket, &tags, None, WEBSITE_PUBLIC_ACCESS, journal)
+        create_bucket_resources(
+            ctx,
+            bucket,
+            &tags,
+            None,
+            WEBSITE_PUBLIC_ACCESS,
+            Subject::Website,
+            journal
+        )
     );
     let created = created?;
     let cert = cert?;
@@ -280,7 +289,7 @@ async fn create_steps(
     let (web_policy, web_group, dns, tagged) = tokio::join!(
         async {
             let r = ctx
-                .create_group_policy(&web, bucket, Some(&distribution_arn))
+                .create_group_policy(&web, bucket, Subject::Distribution(&distribution_arn))
                 .await;
             if let Ok(p) = &r {
                 journal.record(Undo::DeletePolicy {
