@@ -4,6 +4,7 @@ mod buckets;
 mod faults;
 mod helpers;
 mod moto;
+mod policies;
 mod resilience;
 mod rollback;
 mod server;
