@@ -1,13 +1,16 @@
-//! Policy documents: every document the service can produce passes parliament, an IAM policy linter.
+//! Policy documents: every document the service can produce passes parliament, an IAM policy linter, and the
+//! website's Deny of what the service owns is in the documents IAM stores.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use s3_api::domain::names::{BucketGroup, BucketName, GroupKind, ScopePath};
-use s3_api::domain::policy::{group_policy, public_read_bucket_policy, AdminActions, Subject};
+use s3_api::domain::policy::{
+    group_policy, public_read_bucket_policy, AdminActions, Subject, WEBSITE_OWNED_ACTIONS,
+};
 use serde_json::{json, Map, Value};
 
-use crate::helpers::{random_account_id, test_config};
+use crate::helpers::{random_account_id, test_config, unique, TestApp};
 use crate::moto;
 
 /// Every document the service can produce, by name: the group policies of a bucket and of a website (root and
@@ -291,4 +294,91 @@ fn parliament_finds_what_the_test_must_fail_on() {
             ),
         ]
     );
+}
+
+/// `doc` has one Deny: of what the service owns on the website `bucket`, on the bucket, without a condition.
+fn assert_denies_what_the_service_owns(doc: &Value, bucket: &str, what: &str) {
+    let denies: Vec<&Value> = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"] == "Deny")
+        .collect();
+    assert_eq!(denies.len(), 1, "{what}: {doc}");
+    assert_eq!(denies[0]["Action"], json!(WEBSITE_OWNED_ACTIONS), "{what}");
+    assert_eq!(
+        denies[0]["Resource"],
+        json!([format!("arn:aws:s3:::{bucket}")]),
+        "{what}"
+    );
+    assert!(
+        denies[0].get("Condition").is_none(),
+        "{what}: unconditional"
+    );
+}
+
+#[tokio::test]
+async fn iam_holds_the_website_deny_for_root_and_scoped_admins() {
+    let (app, w) = TestApp::spawn_websites().await;
+    let name = format!("{}.{}", unique("deny"), w.domain);
+    app.post(
+        &app.websites(""),
+        json!({"BucketInput": {"Bucket": name},
+               "WebsiteConfiguration": {"IndexDocument": {"Suffix": "index.html"}}}),
+    )
+    .await
+    .assert_status(202);
+    let users = app.websites(&format!("/{name}/users"));
+    // A root user (BktAdmGrp and WebAdmGrp), a root read-write user (its group made now, by the user route) and
+    // a path-scoped admin.
+    for body in [
+        json!({"User": {"UserName": unique("root")}}),
+        json!({"User": {"UserName": unique("writer")}, "Groups": ["BktRWGrp"]}),
+        json!({"User": {"UserName": unique("scoped"), "Path": "/team/"}, "Groups": ["BktAdmGrp"]}),
+    ] {
+        app.post(&users, body).await.assert_status(200);
+    }
+
+    let root_admin = app.policy_arn(&format!("{name}-BktAdmPlc"));
+    let root_writer = app.policy_arn(&format!("{name}-BktRWPlc"));
+    let web_admin = app.policy_arn(&format!("{name}-WebAdmPlc"));
+    let scoped_admin = format!(
+        "arn:aws:iam::{}:policy/{name}/team/{name}-team-BktAdmPlc",
+        app.account_id
+    );
+    assert_eq!(
+        app.aws
+            .group_policies(&format!("{name}-team-BktAdmGrp"))
+            .await,
+        vec![scoped_admin.clone()]
+    );
+    for (what, arn) in [
+        ("root admin", &root_admin),
+        ("root read-write", &root_writer),
+        ("CloudFront admin", &web_admin),
+        ("scoped admin", &scoped_admin),
+    ] {
+        let doc = app.aws.policy_document(arn).await;
+        assert_denies_what_the_service_owns(&doc, &name, what);
+    }
+    // The root admin is granted the account's bucket actions, s3:PutBucketPolicy among them; the Deny is what
+    // keeps the public-read policy the service's.
+    let doc = app.aws.policy_document(&root_admin).await;
+    assert!(doc["Statement"][0]["Action"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("s3:PutBucketPolicy")));
+
+    // A plain bucket's policies carry no Deny: its admins own all of it.
+    let bucket = unique("plain");
+    app.create_bucket(&bucket).await;
+    app.create_user(&bucket, &unique("writer"), Some(&["BktRWGrp"]))
+        .await;
+    for policy in ["BktAdmPlc", "BktRWPlc"] {
+        let doc = app
+            .aws
+            .policy_document(&app.policy_arn(&format!("{bucket}-{policy}")))
+            .await;
+        assert!(!doc.to_string().contains("Deny"), "{policy}: {doc}");
+    }
 }
