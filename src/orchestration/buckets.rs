@@ -13,7 +13,7 @@ use crate::aws::retry_not_visible;
 use crate::aws::s3::{BucketState, PublicAccess};
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::names::{BucketGroup, BucketName, GroupKind};
-use crate::domain::policy::{group_policy, group_policy_description, AdminActions};
+use crate::domain::policy::{group_policy, group_policy_description, AdminActions, Subject};
 use crate::domain::tags::{CallerTags, Tag};
 
 /// A validated bucket create request.
@@ -69,9 +69,9 @@ impl Ctx {
         &self,
         names: &BucketGroup,
         bucket: &BucketName,
-        distribution_arn: Option<&str>,
+        subject: Subject<'_>,
     ) -> Result<Policy, OpError> {
-        let document = group_policy(names, bucket, &self.admin_actions(), distribution_arn)
+        let document = group_policy(names, bucket, &self.admin_actions(), subject)
             .ok_or_else(|| OpError::Invalid(format!("{bucket} has no CloudFront distribution")))?;
         let description = group_policy_description(names, bucket);
         self.aws
@@ -101,6 +101,7 @@ pub async fn create(ctx: Ctx, req: CreateBucket) -> Result<CreatedBucket, OpErro
             &tags,
             req.lifecycle,
             PublicAccess::BLOCK_ALL,
+            Subject::Bucket,
             &journal,
         )
         .await
@@ -115,6 +116,7 @@ pub(crate) async fn create_bucket_resources(
     tags: &[Tag],
     lifecycle: Option<Lifecycle>,
     public_access: PublicAccess,
+    subject: Subject<'_>,
     journal: &Journal,
 ) -> Result<CreatedBucket, OpError> {
     let aws = &ctx.aws;
@@ -123,7 +125,7 @@ pub(crate) async fn create_bucket_resources(
     // 1. Is the name free? ∥ Take the lock: of concurrent creates of one name, one wins CreatePolicy.
     let (state, policy) = tokio::join!(
         aws.head_bucket(bucket),
-        ctx.create_group_policy(&admin, bucket, None)
+        ctx.create_group_policy(&admin, bucket, subject)
     );
     let policy = match policy {
         Ok(p) => {
@@ -299,9 +301,13 @@ pub async fn update(
         };
         // Keep the service's bookkeeping tags; the org tag is always set anew.
         let own: Vec<Tag> = std::iter::once(ctx.org_tag.clone())
-            .chain(facts.tags.iter().cloned().filter(|t| {
-                t.key != ctx.org_tag.key && CallerTags::is_own_key(&t.key, &ctx.org_tag.key)
-            }))
+            .chain(
+                (facts.tags.iter())
+                    .filter(|t| {
+                        t.key != ctx.org_tag.key && CallerTags::is_own_key(&t.key, &ctx.org_tag.key)
+                    })
+                    .cloned(),
+            )
             .collect();
         aws.put_bucket_tagging(bucket, &caller.with(&own)).await
     };

@@ -12,13 +12,15 @@ use crate::aws::iam::found;
 use crate::aws::s3::BucketState;
 use crate::aws::{retry_not_visible, AwsError};
 use crate::domain::names::{BucketGroup, BucketName, GroupKind, UserName};
+use crate::domain::policy::Subject;
 use crate::domain::website::PLACEHOLDER_TAGGING;
 
 /// A validated user create request.
 #[derive(Debug, Clone)]
 pub struct CreateUser {
     pub bucket: BucketName,
-    /// The route family the request came through.
+    /// The route family the request came through (and so whether groups made for the user get website
+    /// policies: the bucket must be of that kind).
     pub kind: Kind,
     pub user: UserName,
     /// The groups to join; the ones that do not exist yet are created with their policies.
@@ -264,9 +266,13 @@ pub(crate) async fn ensure_group(
         },
         _ => None,
     };
-    let distribution_arn = distribution_arn.as_deref();
+    let subject = match (distribution_arn.as_deref(), facts.website) {
+        (Some(arn), _) => Subject::Distribution(arn),
+        (None, true) => Subject::Website,
+        (None, false) => Subject::Bucket,
+    };
     let (policy, group) = tokio::join!(
-        ctx.create_group_policy(g, bucket, distribution_arn),
+        ctx.create_group_policy(g, bucket, subject),
         aws.create_group(&g.group, &g.iam_path)
     );
     // Record what was made before looking at any error, so a failure of one leaves nothing of the other.

@@ -20,6 +20,7 @@ use crate::aws::route53::{alias_records, aliases};
 use crate::aws::s3::{BucketState, PublicAccess};
 use crate::aws::{retry_not_visible, AwsError};
 use crate::domain::names::{scoped_iam_prefix, BucketGroup, BucketName, GroupKind};
+use crate::domain::policy::Subject;
 use crate::domain::tags::{CallerTags, Tag};
 use crate::domain::website::{
     is_placeholder, origin_serves_bucket, placeholder_page, website_endpoint, WebsiteName,
@@ -231,7 +232,15 @@ async fn create_steps(
     let (cert, existing, created) = tokio::join!(
         certificate(ctx, site),
         aws.records_of(&zone, site.as_str()),
-        create_bucket_resources(ctx, bucket, &tags, None, WEBSITE_PUBLIC_ACCESS, journal)
+        create_bucket_resources(
+            ctx,
+            bucket,
+            &tags,
+            None,
+            WEBSITE_PUBLIC_ACCESS,
+            Subject::Website,
+            journal
+        )
     );
     let created = created?;
     if !existing.map_err(|e| zone_error(e, &zone))?.is_empty() {
@@ -304,7 +313,7 @@ async fn create_steps(
     let (web_policy, web_group, dns, tagged) = tokio::join!(
         async {
             let r = ctx
-                .create_group_policy(&web, bucket, Some(&distribution_arn))
+                .create_group_policy(&web, bucket, Subject::Distribution(&distribution_arn))
                 .await;
             if let Ok(p) = &r {
                 journal.record(Undo::DeletePolicy {

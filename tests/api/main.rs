@@ -5,6 +5,7 @@ mod faults;
 mod helpers;
 mod moto;
 mod ownership;
+mod policies;
 mod resilience;
 mod rollback;
 mod server;
