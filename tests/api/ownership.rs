@@ -39,20 +39,30 @@ async fn bucket_policy(aws: &Emulator, bucket: &str) -> Option<String> {
 /// Makes a bucket directly in the emulator, as someone other than the service would: no org tag.
 async fn foreign_bucket(aws: &Emulator, name: &str) {
     aws.s3.create_bucket().bucket(name).send().await.unwrap();
-    let tagging = aws_sdk_s3::types::Tagging::builder()
-        .tag_set(
+    set_bucket_tags(aws, name, &[("Team", "theirs")]).await;
+}
+
+/// Replaces the bucket's tags directly in the emulator.
+async fn set_bucket_tags(aws: &Emulator, bucket: &str, tags: &[(&str, &str)]) {
+    let tags = tags
+        .iter()
+        .map(|(k, v)| {
             aws_sdk_s3::types::Tag::builder()
-                .key("Team")
-                .value("theirs")
+                .key(*k)
+                .value(*v)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    aws.s3
+        .put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .set_tag_set(Some(tags))
                 .build()
                 .unwrap(),
         )
-        .build()
-        .unwrap();
-    aws.s3
-        .put_bucket_tagging()
-        .bucket(name)
-        .tagging(tagging)
         .send()
         .await
         .unwrap();
@@ -403,23 +413,7 @@ async fn dns_records_the_service_did_not_make_survive() {
 async fn go_era_website(app: &TestApp, w: &Website, name: &str) -> String {
     let aws = &app.aws;
     aws.s3.create_bucket().bucket(name).send().await.unwrap();
-    let tagging = aws_sdk_s3::types::Tagging::builder()
-        .tag_set(
-            aws_sdk_s3::types::Tag::builder()
-                .key("spinup:org")
-                .value(ORG)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap();
-    aws.s3
-        .put_bucket_tagging()
-        .bucket(name)
-        .tagging(tagging)
-        .send()
-        .await
-        .unwrap();
+    set_bucket_tags(aws, name, &[("spinup:org", ORG)]).await;
     aws.s3
         .put_bucket_website()
         .bucket(name)
@@ -575,38 +569,14 @@ async fn a_forged_distribution_tag_is_not_acted_on() {
     let name = site_name(&w, "forger");
     create_site(&app, &name).await;
     // The forger's own distribution is replaced by the victim's in the bookkeeping tag.
-    let mut tags: Vec<aws_sdk_s3::types::Tag> = tags_of(&app.aws, &name)
+    let mut tags: Vec<(String, String)> = tags_of(&app.aws, &name)
         .await
         .into_iter()
         .filter(|(k, _)| k != "s3-api:distribution")
-        .map(|(k, v)| {
-            aws_sdk_s3::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .unwrap()
-        })
         .collect();
-    tags.push(
-        aws_sdk_s3::types::Tag::builder()
-            .key("s3-api:distribution")
-            .value(&victim_id)
-            .build()
-            .unwrap(),
-    );
-    app.aws
-        .s3
-        .put_bucket_tagging()
-        .bucket(&name)
-        .tagging(
-            aws_sdk_s3::types::Tagging::builder()
-                .set_tag_set(Some(tags))
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    tags.push(("s3-api:distribution".to_owned(), victim_id.clone()));
+    let tags: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    set_bucket_tags(&app.aws, &name, &tags).await;
 
     let r = app
         .request(
