@@ -124,14 +124,31 @@ pub struct AccessLogConfig {
     pub prefix: String,
 }
 
-/// The background task that deletes distributions left behind by website deletes.
+/// The cleaner: deletes distributions left behind by website deletes, and undoes creates that a killed process
+/// left unfinished.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CleanerConfig {
-    #[serde(with = "humantime_serde")]
-    pub interval: Duration,
+    /// How often the server runs it; without it the server runs none (a CronJob runs `s3-api clean`).
+    #[serde(default, with = "humantime_serde")]
+    pub interval: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     pub max_splay: Duration,
+    /// Creates left unfinished longer ago than this are undone; younger ones may still be running in another
+    /// replica. It must exceed the longest a create can take.
+    #[serde(default = "default_reclaim_after", with = "humantime_serde")]
+    pub reclaim_after: Duration,
+}
+
+impl CleanerConfig {
+    /// The reclaim age of an account's cleaner section, or the default when it has none.
+    pub fn reclaim_after_of(cleaner: Option<&CleanerConfig>) -> Duration {
+        cleaner.map_or_else(default_reclaim_after, |c| c.reclaim_after)
+    }
+}
+
+fn default_reclaim_after() -> Duration {
+    Duration::from_secs(15 * 60)
 }
 
 fn default_listen_address() -> SocketAddr {
@@ -210,6 +227,7 @@ const KNOWN_KEYS: &[&str] = &[
     "cleaner",
     "interval",
     "maxSplay",
+    "reclaimAfter",
 ];
 
 impl Config {
@@ -353,9 +371,15 @@ impl AccountConfig {
                 .map_err(|e| invalid(key("accessLog.bucket"), e.to_string()))?;
         }
         if let Some(cleaner) = &self.cleaner {
-            if cleaner.interval.is_zero() {
+            if cleaner.interval.is_some_and(|i| i.is_zero()) {
                 return Err(invalid(
                     key("cleaner.interval"),
+                    "must be greater than zero",
+                ));
+            }
+            if cleaner.reclaim_after.is_zero() {
+                return Err(invalid(
+                    key("cleaner.reclaimAfter"),
                     "must be greater than zero",
                 ));
             }
@@ -509,7 +533,11 @@ maxSplay = "0s"
         );
         assert_eq!(
             a.cleaner.as_ref().unwrap().interval,
-            Duration::from_secs(1200)
+            Some(Duration::from_secs(1200))
+        );
+        assert_eq!(
+            a.cleaner.as_ref().unwrap().reclaim_after,
+            Duration::from_secs(15 * 60)
         );
         assert!(a.cleaner.as_ref().unwrap().max_splay.is_zero());
         assert_eq!(a.configured_account_id(), Some("123456789012"));

@@ -38,9 +38,10 @@ pub async fn serve(
         .keys()
         .filter_map(|name| {
             let config = state.accounts[name].config.cleaner.clone()?;
+            let interval = config.interval?;
             let ctx = state.ctx(name).ok()?;
             Some(tokio::spawn(crate::orchestration::cleaner::run_forever(
-                ctx, config,
+                ctx, config, interval,
             )))
         })
         .collect();

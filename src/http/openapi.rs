@@ -54,14 +54,17 @@ impl utoipa::IntoResponses for Errors {
         [
             (
                 400,
-                "Invalid request: malformed JSON, unknown field, invalid name, tag or value",
+                "Invalid request: malformed JSON, unknown field, invalid name, tag or value, or a reserved tag",
             ),
             (
                 403,
-                "Missing or wrong X-Auth-Token, or AWS denied the service's credentials",
+                "Missing or wrong X-Auth-Token, a bucket the service does not manage (NotManaged), or AWS denied the service's credentials",
             ),
             (404, "Unknown account, or the resource does not exist"),
-            (409, "The resource exists already, or is not empty"),
+            (
+                409,
+                "The resource exists already, is not empty, or is a website's bucket (IsWebsite)",
+            ),
             (413, "Request body over 64 KiB"),
             (429, "AWS throttling or an AWS quota"),
             (

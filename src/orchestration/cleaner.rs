@@ -103,7 +103,7 @@ async fn clean_one(
 
 /// Runs the cleaner for one account until the process stops: first after one random splay, then every
 /// interval plus a random splay, so replicas spread out.
-pub async fn run_forever(ctx: Ctx, config: CleanerConfig) {
+pub async fn run_forever(ctx: Ctx, config: CleanerConfig, interval: Duration) {
     let account = ctx.aws.name.clone();
     let splay = || {
         let max = config.max_splay.as_millis() as u64;
@@ -133,6 +133,6 @@ pub async fn run_forever(ctx: Ctx, config: CleanerConfig) {
             .cleaner_runs
             .with_label_values(&[&account, outcome])
             .inc();
-        tokio::time::sleep(config.interval + splay()).await;
+        tokio::time::sleep(interval + splay()).await;
     }
 }
