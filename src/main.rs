@@ -79,11 +79,15 @@ fn main() -> ExitCode {
             match runtime.block_on(s3_api::server::clean(config, &account)) {
                 Ok(report) => {
                     println!(
-                        "deleted {} distribution(s), {} failed",
+                        "deleted {} distribution(s), {} failed; interrupted creates: {} undone, {} found \
+                         finished, {} not reclaimed",
                         report.deleted.len(),
-                        report.failed.len()
+                        report.failed.len(),
+                        report.reclaimed.undone.len(),
+                        report.reclaimed.finished.len(),
+                        report.reclaimed.failed.len(),
                     );
-                    if report.failed.is_empty() {
+                    if report.failed.is_empty() && report.reclaimed.failed.is_empty() {
                         ExitCode::SUCCESS
                     } else {
                         ExitCode::FAILURE

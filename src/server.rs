@@ -103,7 +103,9 @@ pub async fn clean(
     }
     let app = App::new(config, AwsHooks::default()).await?;
     let ctx = app.ctx(account).map_err(|e| anyhow::anyhow!(e.detail))?;
-    Ok(crate::orchestration::cleaner::run_once(&ctx).await?)
+    let reclaim_after =
+        crate::config::CleanerConfig::reclaim_after_of(ctx.aws.config.cleaner.as_ref());
+    Ok(crate::orchestration::cleaner::run_once(&ctx, reclaim_after).await?)
 }
 
 /// Asks the service on `address` for `/v1/s3/ping` over plain HTTP/1.1: the container health check, with no

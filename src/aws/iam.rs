@@ -83,6 +83,44 @@ impl AwsAccount {
             .ok_or_else(|| AwsError::missing_field(Service::Iam, "GetPolicy", "Policy"))
     }
 
+    /// The account's customer-managed policies under an IAM path prefix (filtered here as well, for
+    /// implementations that ignore the prefix).
+    pub async fn list_policies_under(&self, prefix: &str) -> Result<Vec<Policy>, AwsError> {
+        let mut all = Vec::new();
+        let mut pages = self
+            .iam
+            .list_policies()
+            .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+            .path_prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err(Service::Iam, "ListPolicies"))?;
+            all.extend(
+                page.policies
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|p| p.path().is_some_and(|path| path.starts_with(prefix))),
+            );
+        }
+        Ok(all)
+    }
+
+    pub async fn list_policy_tags(&self, arn: &str) -> Result<Vec<Tag>, AwsError> {
+        let out = self
+            .iam
+            .list_policy_tags()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(err(Service::Iam, "ListPolicyTags"))?;
+        Ok(out
+            .tags()
+            .iter()
+            .map(|t| Tag::new(t.key(), t.value()))
+            .collect())
+    }
+
     pub async fn delete_policy(&self, arn: &str) -> Result<(), AwsError> {
         self.iam
             .delete_policy()

@@ -93,6 +93,29 @@ impl AwsAccount {
         Ok(())
     }
 
+    /// When the bucket was created (seconds since the epoch), or None when the account has no such bucket: one
+    /// listing narrowed to the name by prefix (an implementation that ignores the prefix is filtered here).
+    pub async fn bucket_created(&self, bucket: &BucketName) -> Result<Option<i64>, AwsError> {
+        let mut pages = self
+            .s3
+            .list_buckets()
+            .prefix(bucket.as_str())
+            .max_buckets(1000)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err(Service::S3, "ListBuckets"))?;
+            if let Some(b) = page
+                .buckets()
+                .iter()
+                .find(|b| b.name() == Some(bucket.as_str()))
+            {
+                return Ok(Some(b.creation_date().map_or(0, |d| d.secs())));
+            }
+        }
+        Ok(None)
+    }
+
     pub async fn list_buckets(&self) -> Result<Vec<String>, AwsError> {
         let mut names = Vec::new();
         let mut pages = self
@@ -263,6 +286,90 @@ impl AwsAccount {
         Ok(out
             .logging_enabled()
             .map(|l| (l.target_bucket().to_owned(), l.target_prefix().to_owned())))
+    }
+
+    /// Which of the settings a bucket create makes are in place: the service's encryption (SSE-S3 *with* a bucket
+    /// key — S3's default encryption has none), a public access block, ownership controls, and a lifecycle rule
+    /// with `lifecycle`'s id. For the cleaner, to tell a finished create from an interrupted one.
+    pub async fn bucket_settings(
+        &self,
+        bucket: &BucketName,
+        lifecycle: Option<Lifecycle>,
+    ) -> Result<[bool; 4], AwsError> {
+        let absent = |e: AwsError, codes: &[&str]| match codes.iter().any(|c| e.has_code(c)) {
+            true => Ok(false),
+            false => Err(e),
+        };
+        let encryption = async {
+            match self
+                .s3
+                .get_bucket_encryption()
+                .bucket(bucket.as_str())
+                .send()
+                .await
+            {
+                Ok(out) => Ok(out.server_side_encryption_configuration().is_some_and(|c| {
+                    c.rules()
+                        .iter()
+                        .any(|r| r.bucket_key_enabled() == Some(true))
+                })),
+                Err(e) => absent(
+                    err(Service::S3, "GetBucketEncryption")(e),
+                    &["ServerSideEncryptionConfigurationNotFoundError"],
+                ),
+            }
+        };
+        let public_access = async {
+            match self
+                .s3
+                .get_public_access_block()
+                .bucket(bucket.as_str())
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) => absent(
+                    err(Service::S3, "GetPublicAccessBlock")(e),
+                    &["NoSuchPublicAccessBlockConfiguration"],
+                ),
+            }
+        };
+        let ownership = async {
+            match self
+                .s3
+                .get_bucket_ownership_controls()
+                .bucket(bucket.as_str())
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) => absent(
+                    err(Service::S3, "GetBucketOwnershipControls")(e),
+                    &["OwnershipControlsNotFoundError"],
+                ),
+            }
+        };
+        let rule = async {
+            let Some(lifecycle) = lifecycle else {
+                return Ok(true);
+            };
+            let id = lifecycle.transition().0;
+            match self
+                .s3
+                .get_bucket_lifecycle_configuration()
+                .bucket(bucket.as_str())
+                .send()
+                .await
+            {
+                Ok(out) => Ok(out.rules().iter().any(|r| r.id() == Some(id))),
+                Err(e) => absent(
+                    err(Service::S3, "GetBucketLifecycleConfiguration")(e),
+                    &["NoSuchLifecycleConfiguration"],
+                ),
+            }
+        };
+        let (a, b, c, d) = tokio::join!(encryption, public_access, ownership, rule);
+        Ok([a?, b?, c?, d?])
     }
 
     pub async fn put_lifecycle(

@@ -1,9 +1,9 @@
 //! Lifecycle presets a caller can name when creating a bucket.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A named lifecycle configuration. Each is one enabled rule over the whole bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum Lifecycle {
     /// Objects move to S3 Glacier Deep Archive one day after creation.
     #[serde(rename = "deep-archive")]

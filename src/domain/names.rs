@@ -108,7 +108,7 @@ impl UserName {
 pub struct IamName(String);
 
 impl IamName {
-    fn compose(parts: &[&str]) -> Result<Self, NameError> {
+    pub(crate) fn compose(parts: &[&str]) -> Result<Self, NameError> {
         let s = parts.join("-");
         if !(1..=128).contains(&s.len()) {
             return Err(NameError::new(

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_iam::types::{Group, Policy};
 use futures::future::join_all;
 
+use super::groups::{make_group, IfExists};
+use super::marker::Intent;
 use super::ownership::Kind;
 use super::rollback::{Journal, Undo};
 use super::{first_error, Ctx, OpError, Resource};
@@ -63,8 +65,7 @@ impl Ctx {
         }
     }
 
-    /// Creates the IAM policy of a bucket's group of `kind`; the name is unique per account, so this is also the
-    /// lock that decides which of several concurrent requests goes on.
+    /// Creates the IAM policy of a bucket's group of `kind`.
     pub(crate) async fn create_group_policy(
         &self,
         names: &BucketGroup,
@@ -90,11 +91,16 @@ impl Ctx {
     }
 }
 
-/// Creates a bucket with its admin policy and group (ORCHESTRATION §4.1): three sequential round trips.
+/// Creates a bucket with its admin policy and group (ORCHESTRATION §4.1): three sequential round trips, the
+/// create's marker taken in the first.
 pub async fn create(ctx: Ctx, req: CreateBucket) -> Result<CreatedBucket, OpError> {
     let c = ctx.clone();
     ctx.with_rollback("create_bucket", move |journal| async move {
         let tags = req.tags.with(std::slice::from_ref(&c.org_tag));
+        let intent = Intent::CreateBucket {
+            bucket: req.bucket.to_string(),
+            lifecycle: req.lifecycle,
+        };
         create_bucket_resources(
             &c,
             &req.bucket,
@@ -102,6 +108,7 @@ pub async fn create(ctx: Ctx, req: CreateBucket) -> Result<CreatedBucket, OpErro
             req.lifecycle,
             PublicAccess::BLOCK_ALL,
             Subject::Bucket,
+            &intent,
             &journal,
         )
         .await
@@ -109,7 +116,8 @@ pub async fn create(ctx: Ctx, req: CreateBucket) -> Result<CreatedBucket, OpErro
     .await
 }
 
-/// The bucket part shared by bucket and website creation.
+/// The bucket part shared by bucket and website creation: three sequential round trips.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn create_bucket_resources(
     ctx: &Ctx,
     bucket: &BucketName,
@@ -117,43 +125,25 @@ pub(crate) async fn create_bucket_resources(
     lifecycle: Option<Lifecycle>,
     public_access: PublicAccess,
     subject: Subject<'_>,
+    intent: &Intent,
     journal: &Journal,
 ) -> Result<CreatedBucket, OpError> {
     let aws = &ctx.aws;
     let admin = BucketGroup::new(bucket, GroupKind::Admin).expect("bucket names fit IAM names");
 
-    // 1. Is the name free? ∥ Take the lock: of concurrent creates of one name, one wins CreatePolicy.
-    let (state, policy) = tokio::join!(
-        aws.head_bucket(bucket),
-        ctx.create_group_policy(&admin, bucket, subject)
-    );
-    let policy = match policy {
-        Ok(p) => {
-            journal.record(Undo::DeletePolicy {
-                arn: p.arn().unwrap_or_default().to_owned(),
-            });
-            Some(p)
-        }
-        Err(e) => {
-            // A taken bucket name explains a taken policy name best; report that first.
-            if matches!(state, Ok(BucketState::Reachable | BucketState::Forbidden)) {
-                return Err(OpError::exists(Resource::Bucket, bucket.as_str()));
-            }
-            return Err(e);
-        }
-    };
-    match state? {
-        BucketState::Missing => {}
-        BucketState::Reachable | BucketState::Forbidden => {
-            return Err(OpError::exists(Resource::Bucket, bucket.as_str()))
-        }
+    // 1. Is the name free? ∥ The marker: it records the create for the cleaner should the process die, and its
+    //    name is the lock — of concurrent creates of one name exactly one makes it.
+    let (state, marked) = tokio::join!(aws.head_bucket(bucket), ctx.begin(intent, journal));
+    // A taken bucket name explains a taken lock best; report that first.
+    if matches!(state, Ok(BucketState::Reachable | BucketState::Forbidden)) {
+        return Err(OpError::exists(Resource::Bucket, bucket.as_str()));
     }
-    let mut policy = policy.expect("policy created");
-    let policy_arn = policy.arn().unwrap_or_default().to_owned();
+    marked?;
+    state?;
 
-    // 2–3. Two independent chains: the bucket, then everything that configures it ∥ the admin group, then its
-    //      policy on it. Each chain goes on as soon as its own create returns; both are awaited to the end even
-    //      when one fails, so that nothing created goes unrecorded.
+    // 2–3. Two independent chains: the bucket, then everything that configures it ∥ the admin policy and group,
+    //      then the policy on the group. Each chain goes on as soon as its own creates return; both are awaited
+    //      to the end even when one fails, so that nothing created goes unrecorded.
     let bucket_chain = async {
         let created = journal.created(
             aws.create_bucket(bucket).await,
@@ -167,40 +157,15 @@ pub(crate) async fn create_bucket_resources(
         })?;
         configure_bucket(ctx, bucket, tags, lifecycle, public_access).await
     };
-    let group_chain = async {
-        let group = aws.create_group(&admin.group, &admin.iam_path).await;
-        let group = journal
-            .created(
-                group,
-                Undo::DeleteGroup {
-                    group: admin.group.as_str().to_owned(),
-                },
-            )
-            .map_err(|e| match e.is_already_exists() {
-                true => OpError::exists(Resource::Group, admin.group.as_str()),
-                false => OpError::from(e),
-            })?;
-        let attached =
-            retry_not_visible(|| aws.attach_group_policy(admin.group.as_str(), &policy_arn)).await;
-        journal.created(
-            attached,
-            Undo::DetachGroupPolicy {
-                group: admin.group.as_str().to_owned(),
-                policy_arn: policy_arn.clone(),
-            },
-        )?;
-        Ok::<_, OpError>(group)
-    };
-    let (configured, group) = tokio::join!(bucket_chain, group_chain);
+    let group_chain = make_group(ctx, bucket, &admin, subject, IfExists::Conflict, journal);
+    let (configured, made) = tokio::join!(bucket_chain, group_chain);
     // A taken bucket name explains the failure best.
     configured?;
-    let group = group?;
-
-    policy.attachment_count = Some(1);
+    let made = made?;
     Ok(CreatedBucket {
         bucket: bucket.clone(),
-        policy,
-        group,
+        policy: made.policy.expect("made, not joined"),
+        group: made.group.expect("made, not joined"),
     })
 }
 

@@ -19,12 +19,17 @@ const CONCURRENCY: usize = 4;
 pub struct CleanReport {
     pub deleted: Vec<String>,
     pub failed: Vec<String>,
+    /// Creates that a stopped process left unfinished.
+    pub reclaimed: super::reclaim::ReclaimReport,
 }
 
-/// One run over the account's distributions: each disabled, deployed, org-tagged distribution whose origin
-/// bucket no longer exists in this account is deleted. A failure skips that distribution, not the run; losing
-/// a race with another replica (already deleted, changed meanwhile) is not a failure.
-pub async fn run_once(ctx: &Ctx) -> Result<CleanReport, OpError> {
+/// One run: first the creates that stopped processes left unfinished longer than `reclaim_after` ago are
+/// reclaimed (their distributions disabled, so that a later run deletes them); then, over the account's
+/// distributions, each disabled, deployed, org-tagged distribution whose origin bucket no longer exists in this
+/// account is deleted. A failure skips that distribution, not the run; losing a race with another replica
+/// (already deleted, changed meanwhile) is not a failure.
+pub async fn run_once(ctx: &Ctx, reclaim_after: Duration) -> Result<CleanReport, OpError> {
+    let reclaimed = super::reclaim::run(ctx, reclaim_after).await?;
     let aws = &ctx.aws;
     let candidates: Vec<_> = aws
         .list_distributions()
@@ -40,7 +45,10 @@ pub async fn run_once(ctx: &Ctx) -> Result<CleanReport, OpError> {
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    let mut report = CleanReport::default();
+    let mut report = CleanReport {
+        reclaimed,
+        ..CleanReport::default()
+    };
     for (id, outcome) in outcomes {
         match outcome {
             Ok(true) => report.deleted.push(id),
@@ -115,10 +123,12 @@ pub async fn run_forever(ctx: Ctx, config: CleanerConfig, interval: Duration) {
     };
     tokio::time::sleep(splay()).await;
     loop {
-        let outcome = match run_once(&ctx).await {
+        let outcome = match run_once(&ctx, config.reclaim_after).await {
             Ok(report) => {
-                tracing::info!(%account, deleted = report.deleted.len(), failed = report.failed.len(), "cleaner run");
-                if report.failed.is_empty() {
+                tracing::info!(%account, deleted = report.deleted.len(), failed = report.failed.len(),
+                    undone = report.reclaimed.undone.len(), finished = report.reclaimed.finished.len(),
+                    not_reclaimed = report.reclaimed.failed.len(), "cleaner run");
+                if report.failed.is_empty() && report.reclaimed.failed.is_empty() {
                     "ok"
                 } else {
                     "partial"

@@ -3,7 +3,10 @@
 
 pub mod buckets;
 pub mod cleaner;
+mod groups;
+pub mod marker;
 pub mod ownership;
+pub mod reclaim;
 pub mod rollback;
 pub mod users;
 pub mod websites;
@@ -112,7 +115,10 @@ impl Ctx {
     {
         let journal = rollback::Journal::new();
         match f(journal.clone()).await {
-            Ok(v) => Ok(v),
+            Ok(v) => {
+                self.finish(&journal);
+                Ok(v)
+            }
             Err(error) if journal.is_empty() => Err(error),
             Err(error) => {
                 tracing::warn!(%error, operation, "create failed, rolling back");

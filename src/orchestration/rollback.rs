@@ -178,9 +178,18 @@ pub struct RollbackReport {
     pub leftovers: Vec<String>,
 }
 
-/// The undo steps of one request. Cheap to share between the concurrent branches of a create.
+/// The undo steps of one request, and the marker that records the create in AWS (`marker.rs`). Cheap to share
+/// between the concurrent branches of a create.
 #[derive(Debug, Clone, Default)]
-pub struct Journal(Arc<Mutex<Vec<Undo>>>);
+pub struct Journal(Arc<Mutex<Entries>>);
+
+#[derive(Debug, Default)]
+struct Entries {
+    steps: Vec<Undo>,
+    /// The ARN of the create's marker: removed only once everything else is undone, so that whatever a rollback
+    /// could not undo is still found by the cleaner.
+    marker: Option<String>,
+}
 
 impl Journal {
     pub fn new() -> Self {
@@ -188,7 +197,15 @@ impl Journal {
     }
 
     pub fn record(&self, undo: Undo) {
-        self.0.lock().expect("journal lock").push(undo);
+        self.0.lock().expect("journal lock").steps.push(undo);
+    }
+
+    pub fn set_marker(&self, arn: String) {
+        self.0.lock().expect("journal lock").marker = Some(arn);
+    }
+
+    pub fn marker(&self) -> Option<String> {
+        self.0.lock().expect("journal lock").marker.clone()
     }
 
     /// Records `undo` when `result` says the resource was created.
@@ -216,20 +233,37 @@ impl Journal {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.lock().expect("journal lock").is_empty()
+        let entries = self.0.lock().expect("journal lock");
+        entries.steps.is_empty() && entries.marker.is_none()
     }
 
     /// Undoes everything recorded, in a task of its own so that it completes even when the request that
     /// started it is dropped (the client went away).
     pub async fn unwind(self, aws: Arc<AwsAccount>) -> RollbackReport {
-        let steps = std::mem::take(&mut *self.0.lock().expect("journal lock"));
+        let Entries { steps, marker } = std::mem::take(&mut *self.0.lock().expect("journal lock"));
         let task = tokio::spawn(async move {
-            tokio::time::timeout(ROLLBACK_DEADLINE, unwind_steps(&aws, steps.clone()))
-                .await
-                .unwrap_or_else(|_| {
-                    tracing::error!("rollback did not finish within {ROLLBACK_DEADLINE:?}");
-                    steps.iter().map(|s| s.resource(&aws)).collect()
-                })
+            let mut leftovers =
+                tokio::time::timeout(ROLLBACK_DEADLINE, unwind_steps(&aws, steps.clone()))
+                    .await
+                    .unwrap_or_else(|_| {
+                        tracing::error!("rollback did not finish within {ROLLBACK_DEADLINE:?}");
+                        steps.iter().map(|s| s.resource(&aws)).collect()
+                    });
+            match (marker, leftovers.is_empty()) {
+                (Some(arn), true) => {
+                    if let Err(e) =
+                        undo_with_retries(&aws, &Undo::DeletePolicy { arn: arn.clone() }).await
+                    {
+                        tracing::error!(error = %e, marker = %arn, "could not remove the create's marker");
+                        leftovers.push(arn);
+                    }
+                }
+                (Some(arn), false) => {
+                    tracing::warn!(marker = %arn, "rollback incomplete: the marker stays, so the cleaner reclaims what is left");
+                }
+                (None, _) => {}
+            }
+            leftovers
         });
         let leftovers = task.await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "rollback task failed");

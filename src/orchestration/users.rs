@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use aws_sdk_iam::types::{AccessKey, AccessKeyMetadata, AttachedPolicy, Group, User};
 use futures::future::join_all;
 
+use super::groups::{make_group, IfExists};
+use super::marker::Intent;
 use super::ownership::{missing, Facts, Kind};
 use super::rollback::{Journal, Undo};
 use super::{first_error, Ctx, OpError, Resource};
@@ -161,6 +163,21 @@ async fn create_steps(
     let aws = &ctx.aws;
     let user_name = req.user.as_str();
 
+    // 0. The create's marker, so that a process killed half-way leaves nothing the cleaner cannot find. It costs
+    //    one round trip: the user is made in the next round, and must not exist unmarked.
+    let intent = Intent::CreateUser {
+        bucket: req.bucket.to_string(),
+        user: user_name.to_owned(),
+        groups: (req.groups.iter())
+            .map(|g| g.kind.group_suffix().to_owned())
+            .collect(),
+        scope: (req.groups.iter())
+            .find_map(|g| g.scope.as_ref())
+            .map(|s| s.as_str().to_owned()),
+        website: req.kind == Kind::Website,
+    };
+    ctx.begin(&intent, journal).await?;
+
     // 1. Does the bucket exist, and may this route change it? ∥ Which groups exist? ∥ The user (its name is the
     //    lock; made in this round so the check costs no round trip, and undone when the check fails).
     let (state, facts, existing, user) = tokio::join!(
@@ -253,7 +270,6 @@ pub(crate) async fn ensure_group(
     g: &BucketGroup,
     journal: &Journal,
 ) -> Result<(), OpError> {
-    let aws = &ctx.aws;
     // The CloudFront admin policy is about the website's own distribution.
     let distribution_arn = match g.kind {
         GroupKind::WebAdmin => match ctx.website_distribution(bucket, facts).await? {
@@ -271,47 +287,7 @@ pub(crate) async fn ensure_group(
         (None, true) => Subject::Website,
         (None, false) => Subject::Bucket,
     };
-    let (policy, group) = tokio::join!(
-        ctx.create_group_policy(g, bucket, subject),
-        aws.create_group(&g.group, &g.iam_path)
-    );
-    // Record what was made before looking at any error, so a failure of one leaves nothing of the other.
-    let policy = match policy {
-        Ok(p) => {
-            let arn = p.arn().unwrap_or_default().to_owned();
-            journal.record(Undo::DeletePolicy { arn: arn.clone() });
-            Ok((Some(arn), true))
-        }
-        Err(OpError::AlreadyExists { .. }) => Ok((None, false)),
-        Err(e) => Err(e),
-    };
-    let made_group = match journal.created(
-        group,
-        Undo::DeleteGroup {
-            group: g.group.as_str().to_owned(),
-        },
-    ) {
-        Ok(_) => true,
-        Err(e) if e.is_already_exists() => false,
-        Err(e) => return Err(e.into()),
-    };
-    let (arn, made_policy) = match policy? {
-        (Some(arn), made) => (arn, made),
-        (None, made) => (aws.policy_arn(&g.iam_path, g.policy.as_str()).await?, made),
-    };
-    // Attaching is idempotent, so both racing requests may do it.
-    let attached = retry_not_visible(|| aws.attach_group_policy(g.group.as_str(), &arn)).await;
-    if made_group || made_policy {
-        journal.created(
-            attached,
-            Undo::DetachGroupPolicy {
-                group: g.group.as_str().to_owned(),
-                policy_arn: arn,
-            },
-        )?;
-    } else {
-        attached?;
-    }
+    make_group(ctx, bucket, g, subject, IfExists::Join, journal).await?;
     Ok(())
 }
 

@@ -10,6 +10,8 @@ use futures::future::join_all;
 use super::buckets::{
     create_bucket_resources, BucketIam, BucketView, CreatedBucket, DeletedBucket, IamNames,
 };
+use super::groups::{make_group, IfExists};
+use super::marker::Intent;
 use super::ownership::{Facts, Kind};
 use super::rollback::{Journal, Undo};
 use super::{first_error, Ctx, OpError, Resource};
@@ -83,7 +85,7 @@ fn zone_error(e: AwsError, zone: &str) -> OpError {
 }
 
 impl Ctx {
-    fn zone_of(&self, site: &WebsiteName) -> Result<&str, OpError> {
+    pub(crate) fn zone_of(&self, site: &WebsiteName) -> Result<&str, OpError> {
         let domain = self.aws.config.domains.get(site.parent()).ok_or_else(|| {
             OpError::Invalid(format!("domain {} is not configured", site.parent()))
         })?;
@@ -229,6 +231,10 @@ async fn create_steps(
     //      public-read policy. A record of the name is someone else's: the create stops (and rolls back) before
     //      it makes a distribution for a name it cannot point at it — Route 53 refuses a CREATE over an existing
     //      record, but not every implementation does, and the service must not rely on it.
+    let intent = Intent::CreateWebsite {
+        website: site.as_str().to_owned(),
+        index: req.index_document.clone(),
+    };
     let (cert, existing, created) = tokio::join!(
         certificate(ctx, site),
         aws.records_of(&zone, site.as_str()),
@@ -239,6 +245,7 @@ async fn create_steps(
             None,
             WEBSITE_PUBLIC_ACCESS,
             Subject::Website,
+            &intent,
             journal
         )
     );
@@ -305,37 +312,21 @@ async fn create_steps(
     let distribution = distribution?;
     let distribution_arn = distribution.arn.clone();
 
-    // 5. The CloudFront admin policy ∥ its group ∥ the DNS records ∥ the bookkeeping tag.
+    // 5–6. The CloudFront admin policy and group, then the policy on the group ∥ the DNS records ∥ the
+    //      bookkeeping tag.
     let web = BucketGroup::new(bucket, GroupKind::WebAdmin).expect("bucket names fit IAM names");
     let records = alias_records(site.as_str(), &distribution.domain_name);
     let mut tags_with_id = tags.clone();
     tags_with_id.push(Tag::new(DISTRIBUTION_TAG, &distribution.id));
-    let (web_policy, web_group, dns, tagged) = tokio::join!(
-        async {
-            let r = ctx
-                .create_group_policy(&web, bucket, Subject::Distribution(&distribution_arn))
-                .await;
-            if let Ok(p) = &r {
-                journal.record(Undo::DeletePolicy {
-                    arn: p.arn().unwrap_or_default().to_owned(),
-                });
-            }
-            r
-        },
-        async {
-            let r = aws.create_group(&web.group, &web.iam_path).await;
+    let (web_made, dns, tagged) = tokio::join!(
+        make_group(
+            ctx,
+            bucket,
+            &web,
+            Subject::Distribution(&distribution_arn),
+            IfExists::Conflict,
             journal
-                .created(
-                    r,
-                    Undo::DeleteGroup {
-                        group: web.group.as_str().to_owned(),
-                    },
-                )
-                .map_err(|e| match e.is_already_exists() {
-                    true => OpError::exists(Resource::Group, web.group.as_str()),
-                    false => e.into(),
-                })
-        },
+        ),
         async {
             // CREATE, never UPSERT: a record someone else made is theirs.
             let r = aws
@@ -358,21 +349,11 @@ async fn create_steps(
     );
     tagged?;
     let dns = dns?;
-    let mut web_policy = web_policy?;
-    let web_group = web_group?;
-
-    // 6. The CloudFront admin policy on its group.
-    let policy_arn = web_policy.arn().unwrap_or_default().to_owned();
-    let attached =
-        retry_not_visible(|| aws.attach_group_policy(web.group.as_str(), &policy_arn)).await;
-    journal.created(
-        attached,
-        Undo::DetachGroupPolicy {
-            group: web.group.as_str().to_owned(),
-            policy_arn,
-        },
-    )?;
-    web_policy.attachment_count = Some(1);
+    let web_made = web_made?;
+    let (web_policy, web_group) = (
+        web_made.policy.expect("made, not joined"),
+        web_made.group.expect("made, not joined"),
+    );
 
     Ok(CreatedWebsite {
         bucket: created,

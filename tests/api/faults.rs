@@ -117,10 +117,15 @@ impl Faults {
         });
     }
 
-    /// Returns the fault for this attempt of `op`, consuming a `fail_once` rule.
-    fn take(&self, op: &str) -> Option<Fault> {
+    /// Returns the fault for this attempt of `op`, consuming a `fail_once` rule. A rule's op may name a part of
+    /// the request body in brackets, `"iam:CreatePolicy[BktAdmPlc]"`, to pick one of several calls of the same
+    /// operation.
+    fn take(&self, op: &str, body: &[u8]) -> Option<Fault> {
         let mut state = self.state();
-        let i = state.rules.iter().position(|r| r.op == op)?;
+        let i = state
+            .rules
+            .iter()
+            .position(|r| matches_call(&r.op, op, body))?;
         let fault = state.rules[i].fault;
         if state.rules[i].once {
             state.rules.remove(i);
@@ -131,6 +136,25 @@ impl Faults {
     fn state(&self) -> MutexGuard<'_, State> {
         // A panicking test must not poison the rules for the others.
         self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Whether a rule's op (`"iam:CreatePolicy"`, or with a body part `"iam:CreatePolicy[BktAdmPlc]"`) names this
+/// call.
+fn matches_call(rule: &str, op: &str, body: &[u8]) -> bool {
+    let (base, part) = split_op(rule);
+    base == op
+        && part.is_none_or(|part| {
+            body.windows(part.len().max(1))
+                .any(|w| w == part.as_bytes())
+        })
+}
+
+/// `"iam:CreatePolicy[BktAdmPlc]"` → `("iam:CreatePolicy", Some("BktAdmPlc"))`.
+pub fn split_op(op: &str) -> (&str, Option<&str>) {
+    match op.split_once('[') {
+        Some((base, rest)) => (base, Some(rest.trim_end_matches(']'))),
+        None => (op, None),
     }
 }
 
@@ -181,7 +205,13 @@ impl Intercept for Faults {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let (service, name) = operation(cfg);
-        let Some(fault) = self.take(&format!("{service}:{name}")) else {
+        let body = context
+            .request()
+            .body()
+            .bytes()
+            .unwrap_or_default()
+            .to_vec();
+        let Some(fault) = self.take(&format!("{service}:{name}"), &body) else {
             return Ok(());
         };
         // The request is already signed; the fault server ignores signatures.

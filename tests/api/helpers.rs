@@ -368,8 +368,32 @@ impl TestApp {
         let mut calls = self.faults.calls();
         calls.sort();
         calls.dedup();
-        let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        let mut expected: Vec<String> = expected
+            .iter()
+            .map(|s| crate::faults::split_op(s).0.to_string())
+            .collect();
         expected.sort();
+        expected.dedup();
+        assert_eq!(calls, expected);
+    }
+
+    /// As `assert_calls`, for a create: its marker's removal (`iam:DeletePolicy`), which runs after the answer,
+    /// may or may not have happened yet.
+    #[track_caller]
+    pub fn assert_create_calls(&self, expected: &[&str]) {
+        let mut calls = self.faults.calls();
+        if let Some(i) = calls.iter().position(|c| c == "iam:DeletePolicy") {
+            calls.remove(i);
+        }
+        let mut calls: Vec<String> = calls;
+        calls.sort();
+        calls.dedup();
+        let mut expected: Vec<String> = expected
+            .iter()
+            .map(|s| crate::faults::split_op(s).0.to_string())
+            .collect();
+        expected.sort();
+        expected.dedup();
         assert_eq!(calls, expected);
     }
 
@@ -530,8 +554,18 @@ impl Emulator {
         let decoded = percent_decode(doc);
         serde_json::from_str(&decoded).unwrap()
     }
-    /// Every customer-managed policy name of the account.
+    /// Every customer-managed policy name of the account, but the service's create markers (`markers`).
     pub async fn policy_names(&self) -> Vec<String> {
+        self.policies(false).await
+    }
+
+    /// The names of the service's create markers (policies under `/s3-api/creating/`): creates that are running,
+    /// were interrupted, or whose rollback left something for the cleaner.
+    pub async fn markers(&self) -> Vec<String> {
+        self.policies(true).await
+    }
+
+    async fn policies(&self, markers: bool) -> Vec<String> {
         let out = self
             .iam
             .list_policies()
@@ -541,8 +575,21 @@ impl Emulator {
             .unwrap();
         out.policies()
             .iter()
+            .filter(|p| (p.path() == Some(s3_api::orchestration::marker::MARKER_PATH)) == markers)
             .filter_map(|p| p.policy_name().map(str::to_owned))
             .collect()
+    }
+
+    /// Waits (a few seconds at most) until no create marker is left: a finished create removes its marker just
+    /// after its answer.
+    pub async fn settle(&self) {
+        for _ in 0..100 {
+            if self.markers().await.is_empty() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        panic!("create markers left: {:?}", self.markers().await);
     }
     pub async fn group_names(&self) -> Vec<String> {
         let out = self.iam.list_groups().send().await.unwrap();

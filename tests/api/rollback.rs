@@ -14,9 +14,10 @@ const DENIED: Fault = Fault::Service {
 };
 
 /// Every AWS call bucket create makes (with an access-log bucket and a lifecycle).
-const BUCKET_CREATE_CALLS: &[&str] = &[
+pub(crate) const BUCKET_CREATE_CALLS: &[&str] = &[
     "s3:HeadBucket",
-    "iam:CreatePolicy",
+    "iam:CreatePolicy[s3-api-creating]",
+    "iam:CreatePolicy[BktAdmPlc]",
     "s3:CreateBucket",
     "iam:CreateGroup",
     "iam:AttachGroupPolicy",
@@ -43,6 +44,7 @@ async fn assert_no_bucket_left(app: &TestApp, bucket: &str) {
         "groups left: {:?}",
         app.aws.group_names().await
     );
+    assert!(app.aws.markers().await.is_empty(), "create marker left");
 }
 
 #[tokio::test]
@@ -55,7 +57,7 @@ async fn the_test_covers_every_call_of_bucket_create() {
     )
     .await
     .assert_status(202);
-    app.assert_calls(BUCKET_CREATE_CALLS);
+    app.assert_create_calls(BUCKET_CREATE_CALLS);
 }
 
 #[tokio::test]
@@ -78,7 +80,8 @@ async fn bucket_create_rolls_back_when_any_call_fails() {
             r.assert_status(403);
             assert_eq!(r.code(), "AwsAccessDenied", "{op}");
         }
-        if *op != "iam:CreatePolicy" {
+        // A create whose marker (its lock) was refused made nothing, so there is nothing to roll back.
+        if !op.contains("s3-api-creating") {
             assert_eq!(problem["rollback"]["complete"], true, "{op}: {problem}");
             assert_eq!(problem["rollback"]["leftovers"], json!([]), "{op}");
         }
@@ -130,9 +133,13 @@ async fn an_incomplete_rollback_says_what_is_left() {
         rollback["leftovers"],
         json!([format!("arn:aws:s3:::{bucket}")])
     );
-    // Everything else was undone.
+    // Everything else was undone; the create's marker stays, so that the cleaner finds what is left.
     assert!(app.aws.policy_names().await.is_empty());
     assert!(app.aws.group_names().await.is_empty());
+    assert_eq!(
+        app.aws.markers().await,
+        vec![format!("s3-api-creating-{bucket}")]
+    );
     let metrics = app.state.metrics.render();
     assert!(
         metrics.contains(r#"rollbacks_total{operation="create_bucket",outcome="incomplete"} 1"#),
@@ -141,13 +148,14 @@ async fn an_incomplete_rollback_says_what_is_left() {
 }
 
 /// Every AWS call user create makes when it also creates the read-write group.
-const USER_CREATE_CALLS: &[&str] = &[
+pub(crate) const USER_CREATE_CALLS: &[&str] = &[
+    "iam:CreatePolicy[s3-api-creating]",
     "s3:HeadBucket",
     "s3:GetBucketTagging",
     "s3:GetBucketWebsite",
     "iam:GetGroup",
     "iam:CreateUser",
-    "iam:CreatePolicy",
+    "iam:CreatePolicy[BktRWPlc]",
     "iam:CreateGroup",
     "iam:AttachGroupPolicy",
     "iam:AddUserToGroup",
@@ -158,6 +166,7 @@ async fn user_fixture() -> (TestApp, String, Vec<String>, Vec<String>) {
     let app = TestApp::spawn().await;
     let bucket = unique("urb");
     app.create_bucket(&bucket).await;
+    app.aws.settle().await;
     let groups = app.aws.group_names().await;
     let policies = app.aws.policy_names().await;
     app.faults.clear_calls();
@@ -169,7 +178,7 @@ async fn the_test_covers_every_call_of_user_create() {
     let (app, bucket, _, _) = user_fixture().await;
     app.create_user(&bucket, &unique("u"), Some(&["BktAdmGrp", "BktRWGrp"]))
         .await;
-    app.assert_calls(USER_CREATE_CALLS);
+    app.assert_create_calls(USER_CREATE_CALLS);
 }
 
 #[tokio::test]
@@ -185,10 +194,12 @@ async fn user_create_rolls_back_when_any_call_fails() {
             )
             .await;
         r.assert_status(403);
-        if *op != "iam:CreateUser" {
+        // A refused marker made nothing, so there is nothing to roll back.
+        if !op.contains("s3-api-creating") {
             assert_eq!(r.json()["rollback"]["complete"], true, "{op}: {}", r.text());
         }
         assert!(!app.aws.user_exists(&user).await, "{op}: user left behind");
+        assert!(app.aws.markers().await.is_empty(), "{op}: marker left");
         assert_eq!(app.aws.group_names().await, groups, "{op}: groups differ");
         assert_eq!(
             app.aws.policy_names().await,

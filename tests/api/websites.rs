@@ -551,10 +551,12 @@ async fn website_users_at_the_root_and_scoped_to_a_path() {
 }
 
 /// Every AWS call website create makes.
-const WEBSITE_CREATE_CALLS: &[&str] = &[
+pub(crate) const WEBSITE_CREATE_CALLS: &[&str] = &[
     "acm:ListCertificates",
     "s3:HeadBucket",
-    "iam:CreatePolicy",
+    "iam:CreatePolicy[s3-api-creating]",
+    "iam:CreatePolicy[BktAdmPlc]",
+    "iam:CreatePolicy[WebAdmPlc]",
     "s3:CreateBucket",
     "iam:CreateGroup",
     "iam:AttachGroupPolicy",
@@ -575,7 +577,7 @@ const WEBSITE_CREATE_CALLS: &[&str] = &[
 async fn the_test_covers_every_call_of_website_create() {
     let (app, w) = TestApp::spawn_websites().await;
     create_site(&app, &site_name(&w, "calls")).await;
-    app.assert_calls(WEBSITE_CREATE_CALLS);
+    app.assert_create_calls(WEBSITE_CREATE_CALLS);
 }
 
 #[tokio::test]
@@ -657,12 +659,13 @@ async fn a_website_delete_that_fails_half_way_finishes_when_repeated() {
 
 /// Every AWS call a website user create makes when it also creates a path-scoped group.
 const WEBSITE_USER_CREATE_CALLS: &[&str] = &[
+    "iam:CreatePolicy[s3-api-creating]",
     "s3:HeadBucket",
     "s3:GetBucketTagging",
     "s3:GetBucketWebsite",
     "iam:GetGroup",
     "iam:CreateUser",
-    "iam:CreatePolicy",
+    "iam:CreatePolicy[Plc]",
     "iam:CreateGroup",
     "iam:AttachGroupPolicy",
     "iam:AddUserToGroup",
@@ -685,7 +688,7 @@ async fn website_user_create_rolls_back_when_any_call_fails() {
     app.post(&app.websites(&format!("/{name}/users")), body(&probe))
         .await
         .assert_status(200);
-    app.assert_calls(WEBSITE_USER_CREATE_CALLS);
+    app.assert_create_calls(WEBSITE_USER_CREATE_CALLS);
     app.delete(&app.websites(&format!("/{name}/users/{probe}")))
         .await
         .assert_status(200);
@@ -819,9 +822,10 @@ async fn the_cleaner_deletes_only_orphaned_disabled_org_distributions() {
         .await
         .assert_status(200);
 
-    let report = s3_api::orchestration::cleaner::run_once(&ctx)
-        .await
-        .unwrap();
+    let report =
+        s3_api::orchestration::cleaner::run_once(&ctx, std::time::Duration::from_secs(900))
+            .await
+            .unwrap();
     assert_eq!(report.deleted, vec![gone_id.clone()]);
     assert!(report.failed.is_empty());
     let exists = |id: String| {
@@ -832,7 +836,7 @@ async fn the_cleaner_deletes_only_orphaned_disabled_org_distributions() {
     assert!(exists(kept_id).await);
     assert!(exists(foreign_id).await);
     // A second replica running at the same time, or later, finds nothing to do.
-    let again = s3_api::orchestration::cleaner::run_once(&ctx)
+    let again = s3_api::orchestration::cleaner::run_once(&ctx, std::time::Duration::from_secs(900))
         .await
         .unwrap();
     assert!(again.deleted.is_empty() && again.failed.is_empty());
