@@ -74,6 +74,7 @@ impl App {
             metrics: self.metrics.clone(),
             org_tag: Tag::new(&self.config.org_tag_key, &self.config.org),
             tasks: self.tasks.clone(),
+            rollback_deadline: self.config.shutdown_grace_period,
         })
     }
 }

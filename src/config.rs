@@ -170,7 +170,7 @@ fn default_max_concurrent_requests() -> usize {
     1024
 }
 fn default_shutdown_grace_period() -> Duration {
-    Duration::from_secs(30)
+    Duration::from_secs(90)
 }
 fn strings(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
@@ -285,6 +285,18 @@ impl Config {
         }
         if self.request_timeout.is_zero() {
             return Err(invalid("requestTimeout", "must be greater than zero"));
+        }
+        // A rollback runs within the grace period (so a stopping service can wait for it); it must leave room
+        // for at least one AWS call of each of its three tiers.
+        if self.shutdown_grace_period < self.aws_timeout * 3 {
+            return Err(invalid(
+                "shutdownGracePeriod",
+                format!(
+                    "must be at least three times awsTimeout ({:?}): a rollback, which it bounds, undoes in three \
+                     sequential rounds of AWS calls",
+                    self.aws_timeout
+                ),
+            ));
         }
         if self.max_concurrent_requests == 0 {
             return Err(invalid("maxConcurrentRequests", "must be at least 1"));
@@ -630,5 +642,13 @@ maxSplay = "0s"
     fn the_committed_local_config_is_valid() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/local.toml");
         Config::load(&path, Vec::new()).unwrap();
+    }
+
+    #[test]
+    fn the_grace_period_must_hold_a_rollback() {
+        let short = format!("shutdownGracePeriod = \"20s\"\nawsTimeout = \"10s\"\n{GOOD}");
+        assert!(load_err(&short).contains("shutdownGracePeriod"));
+        let enough = format!("shutdownGracePeriod = \"30s\"\nawsTimeout = \"10s\"\n{GOOD}");
+        assert!(load("toml", &enough).is_ok());
     }
 }

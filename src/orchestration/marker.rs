@@ -121,11 +121,16 @@ impl Ctx {
             return;
         };
         let aws = self.aws.clone();
-        self.tasks.spawn(async move {
+        let removal = async move {
             if let Err(e) = crate::aws::iam::gone(aws.delete_policy(&arn).await) {
                 tracing::warn!(error = %e, marker = %arn, "could not remove a finished create's marker; the cleaner will");
             }
-        });
+        };
+        // Logged with the request id of the create.
+        self.tasks.spawn(tracing::Instrument::instrument(
+            removal,
+            tracing::Span::current(),
+        ));
     }
 }
 

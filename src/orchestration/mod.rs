@@ -26,6 +26,8 @@ pub struct Ctx {
     pub org_tag: Tag,
     /// The service's background tasks, which a stopping service waits for.
     pub tasks: tokio_util::task::TaskTracker,
+    /// How long a rollback may take in all: the stopping service's grace period, so that it can wait for it.
+    pub rollback_deadline: std::time::Duration,
 }
 
 /// The kinds of resource a workflow reports about.
@@ -122,7 +124,9 @@ impl Ctx {
             Err(error) if journal.is_empty() => Err(error),
             Err(error) => {
                 tracing::warn!(%error, operation, "create failed, rolling back");
-                let rollback = journal.unwind(self.aws.clone()).await;
+                let rollback = journal
+                    .unwind(self.aws.clone(), self.rollback_deadline)
+                    .await;
                 let outcome = if rollback.complete {
                     "complete"
                 } else {

@@ -10,13 +10,12 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use serde::Serialize;
+use tracing::Instrument;
 
 use crate::aws::iam::gone;
 use crate::aws::{AwsAccount, AwsError};
 use crate::domain::names::BucketName;
 
-/// How long a rollback may take in all, whatever happens to the request that started it.
-const ROLLBACK_DEADLINE: Duration = Duration::from_secs(120);
 /// Attempts per undo step (the SDK retries transient errors inside each attempt as well).
 const ATTEMPTS: u32 = 3;
 
@@ -239,14 +238,16 @@ impl Journal {
 
     /// Undoes everything recorded, in a task of its own so that it completes even when the request that
     /// started it is dropped (the client went away).
-    pub async fn unwind(self, aws: Arc<AwsAccount>) -> RollbackReport {
+    /// `deadline` bounds the whole rollback (the configured `shutdownGracePeriod`, so a stopping service can wait
+    /// for it); what it could not undo in time keeps the create's marker, for the cleaner.
+    pub async fn unwind(self, aws: Arc<AwsAccount>, deadline: Duration) -> RollbackReport {
         let Entries { steps, marker } = std::mem::take(&mut *self.0.lock().expect("journal lock"));
         let task = tokio::spawn(async move {
             let mut leftovers =
-                tokio::time::timeout(ROLLBACK_DEADLINE, unwind_steps(&aws, steps.clone()))
+                tokio::time::timeout(deadline, unwind_steps(&aws, steps.clone()))
                     .await
                     .unwrap_or_else(|_| {
-                        tracing::error!("rollback did not finish within {ROLLBACK_DEADLINE:?}");
+                        tracing::error!("rollback did not finish within {deadline:?}");
                         steps.iter().map(|s| s.resource(&aws)).collect()
                     });
             match (marker, leftovers.is_empty()) {
@@ -264,7 +265,9 @@ impl Journal {
                 (None, _) => {}
             }
             leftovers
-        });
+        }
+        // The rollback logs with the request id of the request whose create it undoes.
+        .instrument(tracing::Span::current()));
         let leftovers = task.await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "rollback task failed");
             vec!["unknown: the rollback task failed".to_owned()]

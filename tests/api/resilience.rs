@@ -155,6 +155,7 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_zero() {
 org = "testorg"
 logFormat = "text"
 shutdownGracePeriod = "10s"
+awsTimeout = "3s"
 [accounts.test]
 region = "us-east-1"
 endpoint = "http://{proxy}"

@@ -376,3 +376,26 @@ async fn rollback_completes_after_the_client_has_gone() {
     }
     assert_no_bucket_left(&app, &bucket).await;
 }
+
+/// A rollback runs after the request's own work, on a task of its own: its log lines still carry the request id
+/// of the request whose create it undoes.
+#[tokio::test]
+async fn the_rollback_logs_with_the_request_s_id() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("rid");
+    app.faults.fail_once("s3:PutBucketEncryption", DENIED);
+    let r = app
+        .post(&app.buckets(""), json!({"BucketInput": {"Bucket": bucket}}))
+        .await;
+    r.assert_status(403);
+    let id = r.json()["requestId"].as_str().unwrap().to_owned();
+    let logs = crate::helpers::log_text();
+    let undone: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("rolled back") && l.contains(&bucket))
+        .collect();
+    assert!(!undone.is_empty(), "no rollback lines");
+    for line in undone {
+        assert!(line.contains(&id), "{line}");
+    }
+}
