@@ -145,8 +145,14 @@ pub(crate) async fn create_bucket_resources(
     //      then the policy on the group. Each chain goes on as soon as its own creates return; both are awaited
     //      to the end even when one fails, so that nothing created goes unrecorded.
     let bucket_chain = async {
+        let made = match aws.create_bucket(bucket).await {
+            // HeadBucket found the name free and this request holds its lock: an SDK retry is answering its own
+            // first attempt.
+            Err(e) if e.has_code("BucketAlreadyOwnedByYou") => Ok(()),
+            other => other,
+        };
         let created = journal.created(
-            aws.create_bucket(bucket).await,
+            made,
             Undo::DeleteBucket {
                 bucket: bucket.clone(),
             },

@@ -280,19 +280,95 @@ impl Journal {
 }
 
 async fn unwind_steps(aws: &AwsAccount, steps: Vec<Undo>) -> Vec<String> {
+    let steps = without_shared_groups(aws, steps).await;
     let mut leftovers = Vec::new();
+    // Set when the name stopped pointing at nothing of ours could not be made sure of: then the bucket stays.
+    let mut domain_unsafe = false;
     for tier in 0..=2 {
         // Newest first, as the reverse of creation, though within a tier the order does not matter.
-        let this_tier: Vec<&Undo> = steps.iter().rev().filter(|s| s.tier() == tier).collect();
+        let this_tier: Vec<&Undo> = steps
+            .iter()
+            .rev()
+            .filter(|s| s.tier() == tier)
+            .filter(|s| {
+                // Freeing the bucket name while DNS or CloudFront may still point at it would let anyone claim
+                // the name and serve content on the domain: the bucket waits for the cleaner's reclaim.
+                let keep = domain_unsafe && matches!(s, Undo::DeleteBucket { .. });
+                if keep {
+                    tracing::error!(undo = ?s, "DNS or distribution undo failed: the bucket is kept");
+                    leftovers.push(s.resource(aws));
+                }
+                !keep
+            })
+            .collect();
         let results = join_all(this_tier.iter().map(|step| undo_with_retries(aws, step))).await;
         for (step, result) in this_tier.into_iter().zip(results) {
             if let Err(e) = result {
                 tracing::error!(error = %e, undo = ?step, "rollback step failed");
                 leftovers.push(step.resource(aws));
+                domain_unsafe |= matches!(
+                    step,
+                    Undo::DeleteRecords { .. } | Undo::DisableDistribution { .. }
+                );
             }
         }
     }
     leftovers
+}
+
+/// Drops the undo of a group this request made (and of its policy's attachment and the policy) when another
+/// request's user has joined it meanwhile: read-write and read-only groups are shared by whoever needs them
+/// first, and deleting one would take that user's access away. A group that cannot be read is undone as
+/// recorded.
+async fn without_shared_groups(aws: &AwsAccount, steps: Vec<Undo>) -> Vec<Undo> {
+    let own_users: std::collections::BTreeSet<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Undo::DeleteUser { user } | Undo::RemoveUserFromGroup { user, .. } => {
+                Some(user.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    let groups: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Undo::DeleteGroup { group } => Some(group.as_str()),
+            _ => None,
+        })
+        .collect();
+    let members = join_all(groups.iter().map(|g| aws.get_group(g))).await;
+    let mut shared = std::collections::BTreeSet::new();
+    for (group, members) in groups.iter().zip(members) {
+        if let Ok((_, users)) = members {
+            if users.iter().any(|u| !own_users.contains(u.user_name())) {
+                shared.insert(group.to_string());
+            }
+        }
+    }
+    if shared.is_empty() {
+        return steps;
+    }
+    let shared_policies: std::collections::BTreeSet<String> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Undo::DetachGroupPolicy { group, policy_arn } if shared.contains(group) => {
+                Some(policy_arn.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    tracing::info!(?shared, "groups joined by other requests' users are kept");
+    steps
+        .into_iter()
+        .filter(|s| match s {
+            Undo::DeleteGroup { group } | Undo::DetachGroupPolicy { group, .. } => {
+                !shared.contains(group)
+            }
+            Undo::DeletePolicy { arn } => !shared_policies.contains(arn),
+            _ => true,
+        })
+        .collect()
 }
 
 async fn undo_with_retries(aws: &AwsAccount, step: &Undo) -> Result<(), AwsError> {

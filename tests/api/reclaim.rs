@@ -224,3 +224,47 @@ async fn an_interrupted_website_create_is_reclaimed_at_every_call() {
         }
     }
 }
+
+/// When a website create's rollback cannot disable its distribution, the bucket is not deleted — freeing the name
+/// while CloudFront still serves it would let anyone claim it — and the marker stays; the cleaner finishes the
+/// job once AWS lets it.
+#[tokio::test]
+async fn a_rollback_that_cannot_disable_the_distribution_keeps_the_bucket() {
+    let (app, w) = TestApp::spawn_websites().await;
+    let name = crate::websites::site_name(&w, "unsafe");
+    app.faults.fail_once(
+        "route53:ChangeResourceRecordSets",
+        Fault::Service {
+            status: 403,
+            code: "AccessDenied",
+        },
+    );
+    app.faults.fail_always(
+        "cloudfront:UpdateDistribution",
+        Fault::Service {
+            status: 403,
+            code: "AccessDenied",
+        },
+    );
+    let r = app
+        .post(&app.websites(""), crate::websites::seed_body(&name))
+        .await;
+    r.assert_status(403);
+    let rollback = &r.json()["rollback"];
+    assert_eq!(rollback["complete"], false, "{rollback}");
+    assert!(rollback["leftovers"]
+        .to_string()
+        .contains(&format!("arn:aws:s3:::{name}")));
+    assert!(app.aws.bucket_exists(&name).await);
+    assert_eq!(
+        app.aws.markers().await,
+        vec![format!("s3-api-creating-{name}")]
+    );
+
+    app.faults.clear();
+    let report = clean(&app, Duration::ZERO).await;
+    assert_eq!(report.reclaimed.undone.len(), 1, "{report:?}");
+    assert!(!app.aws.bucket_exists(&name).await);
+    assert!(app.aws.markers().await.is_empty());
+    assert!(app.aws.policy_names().await.is_empty());
+}

@@ -399,3 +399,46 @@ async fn the_rollback_logs_with_the_request_s_id() {
         assert!(line.contains(&id), "{line}");
     }
 }
+
+/// A read-write group that a failing user create made, and that another request's user joined meanwhile, is not
+/// rolled back: deleting it would take that user's access away.
+#[tokio::test]
+async fn a_group_another_user_joined_survives_the_rollback() {
+    let app = TestApp::spawn_with(|c| c.aws_timeout = std::time::Duration::from_secs(2)).await;
+    let bucket = unique("shared");
+    app.create_bucket(&bucket).await;
+    let rw = format!("{bucket}-BktRWGrp");
+    // A's first key hangs past the deadline, after A has made the read-write group.
+    app.faults.fail_once("iam:CreateAccessKey", Fault::Hang);
+    let (a, b) = (unique("a"), unique("b"));
+    let path = app.buckets(&format!("/{bucket}/users"));
+    let first = app.post(
+        &path,
+        json!({"User": {"UserName": a}, "Groups": ["BktRWGrp"]}),
+    );
+    let second = async {
+        while !app.aws.group_exists(&rw).await || app.aws.group_policies(&rw).await.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        app.post(
+            &path,
+            json!({"User": {"UserName": b}, "Groups": ["BktRWGrp"]}),
+        )
+        .await
+    };
+    let (first, second) = tokio::join!(first, second);
+    second.assert_status(200);
+    first.assert_status(504);
+    assert_eq!(
+        first.json()["rollback"]["complete"],
+        true,
+        "{}",
+        first.text()
+    );
+    assert!(!app.aws.user_exists(&a).await);
+    assert_eq!(app.aws.groups_of(&b).await, vec![rw.clone()]);
+    assert_eq!(
+        app.aws.group_policies(&rw).await,
+        vec![app.policy_arn(&format!("{bucket}-BktRWPlc"))]
+    );
+}
