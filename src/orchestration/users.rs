@@ -781,3 +781,21 @@ pub(crate) async fn release(ctx: &Ctx, found: &IamUser, how: &Release<'_>) -> Re
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_virtual_mfa;
+
+    #[test]
+    fn only_virtual_mfa_devices_are_deleted_after_deactivation() {
+        assert!(is_virtual_mfa("arn:aws:iam::123456789012:mfa/alice"));
+        assert!(is_virtual_mfa(
+            "arn:aws-cn:iam::123456789012:mfa/team/alice"
+        ));
+        // A hardware token's serial number, and a FIDO security key.
+        assert!(!is_virtual_mfa("GAHT12345678"));
+        assert!(!is_virtual_mfa(
+            "arn:aws:iam::123456789012:u2f/user/alice/key-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        ));
+    }
+}
