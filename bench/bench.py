@@ -690,7 +690,8 @@ def run(args, procs, tmp):
     moto_log = open(os.path.join(tmp, "moto.log"), "w")
     moto = procs.start(
         "moto",
-        [os.path.join(args.moto_venv, "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+        [os.path.join(args.moto_venv, "bin", "python"), os.path.join(REPO, "scripts", "moto-server"),
+         "-H", "127.0.0.1", "-p", str(moto_port)],
         stdout=moto_log,
         stderr=subprocess.STDOUT,
         env=env,

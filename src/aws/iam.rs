@@ -1,6 +1,9 @@
 //! The IAM calls the service makes, each mapping its SDK error in one place.
 
-use aws_sdk_iam::types::{AccessKey, AccessKeyMetadata, AttachedPolicy, Group, Policy, User};
+use aws_sdk_iam::types::{
+    AccessKey, AccessKeyMetadata, AttachedPolicy, Group, LoginProfile, MfaDevice, Policy,
+    ServiceSpecificCredentialMetadata, SigningCertificate, SshPublicKeyMetadata, User,
+};
 
 use super::error::err;
 use super::{AwsAccount, AwsError, Service};
@@ -307,11 +310,12 @@ impl AwsAccount {
             .ok_or_else(|| AwsError::missing_field(Service::Iam, "CreateUser", "User"))
     }
 
-    pub async fn get_user(&self, name: &UserName) -> Result<User, AwsError> {
+    /// The user, with its tags.
+    pub async fn get_user(&self, name: &str) -> Result<User, AwsError> {
         let out = self
             .iam
             .get_user()
-            .user_name(name.as_str())
+            .user_name(name)
             .send()
             .await
             .map_err(err(Service::Iam, "GetUser"))?;
@@ -326,6 +330,29 @@ impl AwsAccount {
             .send()
             .await
             .map_err(err(Service::Iam, "DeleteUser"))?;
+        Ok(())
+    }
+
+    /// Adds or replaces tags of the user.
+    pub async fn tag_user(&self, name: &str, tags: &[Tag]) -> Result<(), AwsError> {
+        self.iam
+            .tag_user()
+            .user_name(name)
+            .set_tags(Some(iam_tags(tags)))
+            .send()
+            .await
+            .map_err(err(Service::Iam, "TagUser"))?;
+        Ok(())
+    }
+
+    pub async fn untag_user(&self, name: &str, keys: &[&str]) -> Result<(), AwsError> {
+        self.iam
+            .untag_user()
+            .user_name(name)
+            .set_tag_keys(Some(keys.iter().map(|k| (*k).to_owned()).collect()))
+            .send()
+            .await
+            .map_err(err(Service::Iam, "UntagUser"))?;
         Ok(())
     }
 
@@ -393,6 +420,195 @@ impl AwsAccount {
             .send()
             .await
             .map_err(err(Service::Iam, "DetachUserPolicy"))?;
+        Ok(())
+    }
+
+    /// Names of the user's inline policies.
+    pub async fn list_user_policies(&self, user: &str) -> Result<Vec<String>, AwsError> {
+        let mut names = Vec::new();
+        let mut pages = self
+            .iam
+            .list_user_policies()
+            .user_name(user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err(Service::Iam, "ListUserPolicies"))?;
+            names.extend(page.policy_names().iter().cloned());
+        }
+        Ok(names)
+    }
+
+    pub async fn delete_user_policy(&self, user: &str, policy_name: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_user_policy()
+            .user_name(user)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(err(Service::Iam, "DeleteUserPolicy"))?;
+        Ok(())
+    }
+
+    /// The user's console password; "not found" when it has none (or when the user does not exist).
+    pub async fn get_login_profile(&self, user: &str) -> Result<LoginProfile, AwsError> {
+        let out = self
+            .iam
+            .get_login_profile()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(err(Service::Iam, "GetLoginProfile"))?;
+        out.login_profile
+            .ok_or_else(|| AwsError::missing_field(Service::Iam, "GetLoginProfile", "LoginProfile"))
+    }
+
+    pub async fn delete_login_profile(&self, user: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_login_profile()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(err(Service::Iam, "DeleteLoginProfile"))?;
+        Ok(())
+    }
+
+    /// The MFA devices enabled for the user (virtual, hardware and security keys).
+    pub async fn list_mfa_devices(&self, user: &str) -> Result<Vec<MfaDevice>, AwsError> {
+        let mut devices = Vec::new();
+        let mut pages = self
+            .iam
+            .list_mfa_devices()
+            .user_name(user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err(Service::Iam, "ListMFADevices"))?;
+            devices.extend(page.mfa_devices().iter().cloned());
+        }
+        Ok(devices)
+    }
+
+    pub async fn deactivate_mfa_device(&self, user: &str, serial: &str) -> Result<(), AwsError> {
+        self.iam
+            .deactivate_mfa_device()
+            .user_name(user)
+            .serial_number(serial)
+            .send()
+            .await
+            .map_err(err(Service::Iam, "DeactivateMFADevice"))?;
+        Ok(())
+    }
+
+    pub async fn delete_virtual_mfa_device(&self, serial: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_virtual_mfa_device()
+            .serial_number(serial)
+            .send()
+            .await
+            .map_err(err(Service::Iam, "DeleteVirtualMFADevice"))?;
+        Ok(())
+    }
+
+    pub async fn list_ssh_public_keys(
+        &self,
+        user: &str,
+    ) -> Result<Vec<SshPublicKeyMetadata>, AwsError> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .iam
+            .list_ssh_public_keys()
+            .user_name(user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err(Service::Iam, "ListSSHPublicKeys"))?;
+            keys.extend(page.ssh_public_keys().iter().cloned());
+        }
+        Ok(keys)
+    }
+
+    pub async fn delete_ssh_public_key(&self, user: &str, key_id: &str) -> Result<(), AwsError> {
+        self.iam
+            .delete_ssh_public_key()
+            .user_name(user)
+            .ssh_public_key_id(key_id)
+            .send()
+            .await
+            .map_err(err(Service::Iam, "DeleteSSHPublicKey"))?;
+        Ok(())
+    }
+
+    pub async fn list_signing_certificates(
+        &self,
+        user: &str,
+    ) -> Result<Vec<SigningCertificate>, AwsError> {
+        let mut certificates = Vec::new();
+        let mut pages = self
+            .iam
+            .list_signing_certificates()
+            .user_name(user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(err(Service::Iam, "ListSigningCertificates"))?;
+            certificates.extend(page.certificates().iter().cloned());
+        }
+        Ok(certificates)
+    }
+
+    pub async fn delete_signing_certificate(
+        &self,
+        user: &str,
+        certificate_id: &str,
+    ) -> Result<(), AwsError> {
+        self.iam
+            .delete_signing_certificate()
+            .user_name(user)
+            .certificate_id(certificate_id)
+            .send()
+            .await
+            .map_err(err(Service::Iam, "DeleteSigningCertificate"))?;
+        Ok(())
+    }
+
+    /// The user's credentials for other services (CodeCommit, Keyspaces, Bedrock API keys).
+    pub async fn list_service_specific_credentials(
+        &self,
+        user: &str,
+    ) -> Result<Vec<ServiceSpecificCredentialMetadata>, AwsError> {
+        // The SDK has no paginator for this call; IAM pages it by marker like the others.
+        let mut credentials = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .iam
+                .list_service_specific_credentials()
+                .user_name(user)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(err(Service::Iam, "ListServiceSpecificCredentials"))?;
+            credentials.extend(page.service_specific_credentials().iter().cloned());
+            match (page.is_truncated(), page.marker()) {
+                (true, Some(next)) => marker = Some(next.to_owned()),
+                _ => return Ok(credentials),
+            }
+        }
+    }
+
+    pub async fn delete_service_specific_credential(
+        &self,
+        user: &str,
+        credential_id: &str,
+    ) -> Result<(), AwsError> {
+        self.iam
+            .delete_service_specific_credential()
+            .user_name(user)
+            .service_specific_credential_id(credential_id)
+            .send()
+            .await
+            .map_err(err(Service::Iam, "DeleteServiceSpecificCredential"))?;
         Ok(())
     }
 

@@ -29,6 +29,11 @@ impl Tag {
 /// none of them, so no caller can forge what the service later acts on.
 pub const RESERVED_PREFIX: &str = "s3-api:";
 
+/// The tag the service puts on each IAM user it creates, naming the bucket (or website bucket) the user was made
+/// for. A user delete takes the user out of its groups before `DeleteUser`, which can still fail; the user
+/// routes then find the user through this tag (with the org tag), so repeating the delete finishes it.
+pub const USER_BUCKET_TAG: &str = "s3-api:bucket";
+
 /// The characters S3, CloudFront and IAM all accept in tag keys and values: Unicode letters, digits and
 /// separators, and `_ . : / = + - @`. Anything else fails at AWS, half-way through a create.
 const ALLOWED: &str = "letters, digits, white space and _ . : / = + - @";

@@ -9,6 +9,7 @@ use super::groups::{make_group, IfExists};
 use super::marker::Intent;
 use super::ownership::Kind;
 use super::rollback::{Journal, Undo};
+use super::users::{release, IamUser, Release};
 use super::{first_error, Ctx, OpError, Resource};
 use crate::aws::iam::{found, gone};
 use crate::aws::retry_not_visible;
@@ -325,7 +326,7 @@ pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpE
     if state == BucketState::Missing && iam.is_empty() {
         return Err(OpError::not_found(Resource::Bucket, bucket.as_str()));
     }
-    let mut deleted = iam.tear_down(ctx, &names).await?;
+    let mut deleted = iam.tear_down(ctx, bucket, &names).await?;
     if state != BucketState::Missing {
         gone(ctx.aws.delete_bucket(bucket).await).map_err(|e| {
             match e.has_code("BucketNotEmpty") {
@@ -419,9 +420,10 @@ impl BucketIam {
     /// Removes the bucket's users (or only their memberships, when they belong elsewhere too), groups and
     /// policies, in the order IAM requires, in six sequential round trips at most (counting the read before):
     ///
-    /// 1. each member's keys, groups and policies are read ∥ every attachment of the bucket's groups and of its
-    ///    policies is detached;
-    /// 2. each member is unlinked (keys deleted, memberships removed) ∥ the detached policies are deleted;
+    /// 1. each member is read with everything IAM wants removed before `DeleteUser` (`users::IamUser`) ∥
+    ///    every attachment of the bucket's groups and of its policies is detached;
+    /// 2. each member is unlinked (`users::release`, the user routes' path too) ∥ the detached policies are
+    ///    deleted;
     /// 3. each exclusive member is deleted;
     /// 4. the groups are deleted (the bucket goes after, in the caller).
     ///
@@ -430,6 +432,7 @@ impl BucketIam {
     pub(crate) async fn tear_down(
         &self,
         ctx: &Ctx,
+        bucket: &BucketName,
         names: &IamNames,
     ) -> Result<DeletedBucket, OpError> {
         let aws = &ctx.aws;
@@ -489,11 +492,21 @@ impl BucketIam {
                 .collect::<Result<Vec<()>, _>>()
                 .map(|_| ())
         };
-        let members = join_all(
-            users
-                .iter()
-                .map(|user| release_user(ctx, user, &our_groups, &our_policies)),
-        );
+        let how = Release::Bucket {
+            bucket,
+            groups: &our_groups,
+            policies: &our_policies,
+        };
+        let members = join_all(users.iter().map(|user| {
+            let how = &how;
+            async move {
+                match IamUser::read(aws, user).await? {
+                    Some(found) => release(ctx, &found, how).await.map(|_| *user),
+                    // Deleted by someone else in the meantime: nothing left to do for it.
+                    None => Ok(*user),
+                }
+            }
+        }));
         let (members, policies) = tokio::join!(members, policies);
         let mut released = Vec::new();
         for r in members {
@@ -529,81 +542,4 @@ enum Attached {
     Group,
     User,
     Role,
-}
-
-/// Takes a member user out of the bucket. A user that belongs only to this bucket (no other group, no other
-/// policy) is deleted with its keys; one that also belongs elsewhere only leaves the bucket's groups. If a step
-/// fails, the user is put back into the groups it left, so a repeated delete finds it again.
-async fn release_user<'a>(
-    ctx: &Ctx,
-    user: &'a str,
-    our_groups: &BTreeSet<&str>,
-    our_policies: &BTreeSet<&str>,
-) -> Result<&'a str, OpError> {
-    let aws = &ctx.aws;
-    let (keys, groups, policies) = tokio::join!(
-        aws.list_access_keys(user),
-        aws.list_groups_for_user(user),
-        aws.list_attached_user_policies(user)
-    );
-    let (keys, groups, policies) = match (keys, groups, policies) {
-        (Ok(k), Ok(g), Ok(p)) => (k, g, p),
-        // Deleted by someone else in the meantime: nothing left to do for it.
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) if e.is_not_found() => return Ok(user),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(e.into()),
-    };
-    let ours = |p: &aws_sdk_iam::types::AttachedPolicy| {
-        p.policy_name().is_some_and(|n| our_policies.contains(n))
-    };
-    let exclusive =
-        groups.iter().all(|g| our_groups.contains(g.group_name())) && policies.iter().all(ours);
-    let leave: Vec<&str> = groups
-        .iter()
-        .map(|g| g.group_name())
-        .filter(|g| our_groups.contains(g))
-        .collect();
-
-    let left = join_all(
-        leave
-            .iter()
-            .map(|g| async move { gone(aws.remove_user_from_group(user, g).await) }),
-    );
-    let detached = join_all(
-        policies
-            .iter()
-            .filter(|p| ours(p))
-            .filter_map(|p| p.policy_arn())
-            .map(|arn| async move { gone(aws.detach_user_policy(user, arn).await) }),
-    );
-    let keys_deleted = join_all(
-        keys.iter()
-            .filter(|_| exclusive)
-            .filter_map(|k| k.access_key_id())
-            .map(|id| async move { gone(aws.delete_access_key(user, id).await) }),
-    );
-    let (left, detached, keys_deleted) = tokio::join!(left, detached, keys_deleted);
-    let mut outcome = detached
-        .into_iter()
-        .chain(keys_deleted)
-        .collect::<Result<Vec<()>, _>>()
-        .map(|_| ());
-    let mut rejoin = Vec::new();
-    for (group, r) in leave.iter().zip(left) {
-        match r {
-            Ok(()) => rejoin.push(*group),
-            Err(e) => outcome = outcome.and(Err(e)),
-        }
-    }
-    if outcome.is_ok() && exclusive {
-        outcome = gone(aws.delete_user(user).await);
-    }
-    if let Err(e) = outcome {
-        for group in rejoin {
-            if let Err(again) = aws.add_user_to_group(user, group).await {
-                tracing::error!(error = %again, user, group, "could not put a user back into its group");
-            }
-        }
-        return Err(e.into());
-    }
-    Ok(user)
 }

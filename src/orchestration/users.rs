@@ -1,6 +1,6 @@
 //! Bucket users: IAM users that belong to a bucket through membership in its groups.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_iam::types::{AccessKey, AccessKeyMetadata, AttachedPolicy, Group, User};
 use futures::future::join_all;
@@ -10,11 +10,12 @@ use super::marker::Intent;
 use super::ownership::{missing, Facts, Kind};
 use super::rollback::{Journal, Undo};
 use super::{first_error, Ctx, OpError, Resource};
-use crate::aws::iam::found;
+use crate::aws::iam::{found, gone};
 use crate::aws::s3::BucketState;
-use crate::aws::{retry_not_visible, AwsError};
+use crate::aws::{retry_not_visible, AwsAccount, AwsError};
 use crate::domain::names::{BucketGroup, BucketName, GroupKind, UserName};
 use crate::domain::policy::Subject;
+use crate::domain::tags::{Tag, USER_BUCKET_TAG};
 use crate::domain::website::PLACEHOLDER_TAGGING;
 
 /// A validated user create request.
@@ -77,6 +78,16 @@ impl Membership {
         let facts = self.readable(facts)?;
         facts.may_change(self.kind, &self.bucket)?;
         Ok(facts)
+    }
+
+    /// Whether the user carries the service's tags naming this bucket: the org tag and `USER_BUCKET_TAG`.
+    fn tagged(&self, user: &User, org_tag: &Tag) -> bool {
+        let has = |key: &str, value: &str| {
+            user.tags()
+                .iter()
+                .any(|t| t.key() == key && t.value() == value)
+        };
+        has(&org_tag.key, &org_tag.value) && has(USER_BUCKET_TAG, self.bucket.as_str())
     }
 
     fn contains(&self, g: &Group) -> bool {
@@ -146,6 +157,11 @@ fn user_missing(user: &UserName) -> OpError {
     OpError::not_found(Resource::User, user.as_str())
 }
 
+/// The tag that records a user's bucket on the user.
+fn bucket_tag(bucket: &BucketName) -> Tag {
+    Tag::new(USER_BUCKET_TAG, bucket.as_str())
+}
+
 /// Creates the user in its groups with a first access key (ORCHESTRATION §4.5); undoes all of it on failure.
 pub async fn create(ctx: Ctx, req: CreateUser) -> Result<CreatedUser, OpError> {
     let c = ctx.clone();
@@ -180,6 +196,7 @@ async fn create_steps(
 
     // 1. Does the bucket exist, and may this route change it? ∥ Which groups exist? ∥ The user (its name is the
     //    lock; made in this round so the check costs no round trip, and undone when the check fails).
+    let user_tags = [ctx.org_tag.clone(), bucket_tag(&req.bucket)];
     let (state, facts, existing, user) = tokio::join!(
         aws.head_bucket(&req.bucket),
         ctx.facts(&req.bucket),
@@ -188,7 +205,7 @@ async fn create_steps(
                 .iter()
                 .map(|g| async move { found(aws.get_group(g.group.as_str()).await) })
         ),
-        aws.create_user(&req.user, std::slice::from_ref(&ctx.org_tag)),
+        aws.create_user(&req.user, &user_tags),
     );
     let user = journal.track(user, |_| Undo::DeleteUser {
         user: user_name.to_owned(),
@@ -324,22 +341,23 @@ pub async fn list(
     Ok(users)
 }
 
-/// The user's groups that belong to the bucket; "not found" when the user does not exist or is in none of them.
+/// The user's groups that belong to the bucket. The user is the bucket's when it is in one of them, or when it
+/// carries the service's tags for the bucket: a user whose delete failed after it had left its groups (none of
+/// the bucket's groups is then left to find it by). "Not found" otherwise.
 fn bucket_memberships(
-    user: &UserName,
-    groups: Result<Vec<Group>, AwsError>,
+    ctx: &Ctx,
+    name: &UserName,
+    groups: &[Group],
+    user: &User,
     membership: &Membership,
 ) -> Result<Vec<Group>, OpError> {
-    let groups = match groups {
-        Err(e) if e.is_not_found() => return Err(user_missing(user)),
-        other => other?,
-    };
     let ours: Vec<Group> = groups
-        .into_iter()
+        .iter()
         .filter(|g| membership.contains(g))
+        .cloned()
         .collect();
-    match ours.is_empty() {
-        true => Err(user_missing(user)),
+    match ours.is_empty() && !membership.tagged(user, &ctx.org_tag) {
+        true => Err(user_missing(name)),
         false => Ok(ours),
     }
 }
@@ -359,17 +377,17 @@ pub async fn show(
     let (facts, groups, details, keys, root_policies) = tokio::join!(
         ctx.facts(&membership.bucket),
         aws.list_groups_for_user(user.as_str()),
-        aws.get_user(user),
+        aws.get_user(user.as_str()),
         aws.list_access_keys(user.as_str()),
         root_policies,
     );
     membership.readable(facts)?;
-    let groups = bucket_memberships(user, groups, membership)?;
     let missing = |e: AwsError| match e.is_not_found() {
         true => user_missing(user),
         false => OpError::from(e),
     };
     let details = details.map_err(missing)?;
+    let groups = bucket_memberships(ctx, user, &groups.map_err(missing)?, &details, membership)?;
     let access_keys = keys.map_err(missing)?;
     let mut attached: Vec<Vec<AttachedPolicy>> = Vec::new();
     for r in root_policies {
@@ -410,20 +428,26 @@ pub async fn reset_keys(
 ) -> Result<ResetKeys, OpError> {
     let aws = &ctx.aws;
     let name = user.as_str();
-    let (facts, groups, keys) = tokio::join!(
+    let (facts, details, groups, keys) = tokio::join!(
         ctx.facts(&membership.bucket),
+        aws.get_user(name),
         aws.list_groups_for_user(name),
         aws.list_access_keys(name)
     );
     membership.changeable(facts)?;
-    bucket_memberships(user, groups, membership)?;
-    let mut keys = keys?;
+    let missing = |e: AwsError| match e.is_not_found() {
+        true => user_missing(user),
+        false => OpError::from(e),
+    };
+    let details = details.map_err(missing)?;
+    bucket_memberships(ctx, user, &groups.map_err(missing)?, &details, membership)?;
+    let mut keys = keys.map_err(missing)?;
     keys.sort_by_key(|k| k.create_date().map(|d| (d.secs(), d.subsec_nanos())));
     let mut deleted = Vec::new();
     if keys.len() >= 2 {
         let oldest = keys.remove(0);
         let id = oldest.access_key_id().unwrap_or_default().to_owned();
-        crate::aws::iam::gone(aws.delete_access_key(name, &id).await)?;
+        gone(aws.delete_access_key(name, &id).await)?;
         deleted.push(id);
     }
     let access_key = aws.create_access_key(name).await?;
@@ -433,7 +457,7 @@ pub async fn reset_keys(
         .collect();
     let results = join_all(rest.iter().map(|id| aws.delete_access_key(name, id))).await;
     for r in results {
-        crate::aws::iam::gone(r)?;
+        gone(r)?;
     }
     deleted.extend(rest);
     Ok(ResetKeys {
@@ -442,7 +466,12 @@ pub async fn reset_keys(
     })
 }
 
-/// Deletes the user's keys, memberships and directly attached policies, then the user.
+/// Deletes the user (ORCHESTRATION §4.5): its keys, memberships (of other buckets' groups too), policies and
+/// whatever else IAM wants gone first, then the user.
+///
+/// The membership check and the read of all of that share one round. A user that the service did not tag for
+/// this bucket (made before users were tagged, or for another bucket) is tagged before anything is removed, so
+/// that a repeat finds it once it has left the bucket's groups.
 pub async fn delete(
     ctx: &Ctx,
     user: &UserName,
@@ -450,49 +479,299 @@ pub async fn delete(
 ) -> Result<DeletedUser, OpError> {
     let aws = &ctx.aws;
     let name = user.as_str();
-    let (facts, groups, keys, policies) = tokio::join!(
-        ctx.facts(&membership.bucket),
-        aws.list_groups_for_user(name),
-        aws.list_access_keys(name),
-        aws.list_attached_user_policies(name)
-    );
+    let (facts, found) = tokio::join!(ctx.facts(&membership.bucket), IamUser::read(aws, name));
     membership.changeable(facts)?;
-    let all_groups = groups.clone();
-    bucket_memberships(user, groups, membership)?;
-    let all_groups = all_groups?;
-    let key_ids: Vec<String> = keys?
-        .iter()
-        .filter_map(|k| k.access_key_id().map(str::to_owned))
-        .collect();
-    let policies = policies?;
-    let gone = crate::aws::iam::gone;
-    let (k, g, p) =
-        tokio::join!(
-            join_all(
-                key_ids
-                    .iter()
-                    .map(|id| async move { gone(aws.delete_access_key(name, id).await) })
-            ),
-            join_all(all_groups.iter().map(|g| async move {
-                gone(aws.remove_user_from_group(name, g.group_name()).await)
-            })),
-            join_all(
-                policies
-                    .iter()
-                    .filter_map(|p| p.policy_arn())
-                    .map(|arn| async move { gone(aws.detach_user_policy(name, arn).await) })
-            ),
-        );
-    for r in k.into_iter().chain(g).chain(p) {
-        r?;
+    let found = found?.ok_or_else(|| user_missing(user))?;
+    bucket_memberships(ctx, user, &found.groups, &found.user, membership)?;
+    if !membership.tagged(&found.user, &ctx.org_tag) {
+        aws.tag_user(name, &[ctx.org_tag.clone(), bucket_tag(&membership.bucket)])
+            .await?;
     }
-    gone(aws.delete_user(name).await)?;
+    release(ctx, &found, &Release::Delete).await?;
     Ok(DeletedUser {
         user: name.to_owned(),
-        deleted_key_ids: key_ids,
-        groups: all_groups
+        deleted_key_ids: found.key_ids().map(str::to_owned).collect(),
+        groups: found
+            .groups
             .iter()
             .map(|g| g.group_name().to_owned())
             .collect(),
     })
+}
+
+/// An IAM user with everything real IAM wants removed before it deletes the user (`DeleteConflict` otherwise):
+/// access keys, group memberships, attached and inline policies, the console password, MFA devices, SSH keys,
+/// signing certificates and service-specific credentials.
+#[derive(Debug, Clone)]
+pub(crate) struct IamUser {
+    /// With its tags.
+    pub user: User,
+    pub keys: Vec<AccessKeyMetadata>,
+    pub groups: Vec<Group>,
+    pub attached: Vec<AttachedPolicy>,
+    /// Inline policy names.
+    pub inline: Vec<String>,
+    pub login_profile: bool,
+    /// Serial numbers.
+    pub mfa_devices: Vec<String>,
+    pub ssh_keys: Vec<String>,
+    pub certificates: Vec<String>,
+    pub service_credentials: Vec<String>,
+}
+
+impl IamUser {
+    /// Reads the user in one round of concurrent calls; `None` when the user does not exist.
+    pub(crate) async fn read(aws: &AwsAccount, name: &str) -> Result<Option<IamUser>, AwsError> {
+        let (user, keys, groups, attached, inline, login, mfa, ssh, certificates, credentials) = tokio::join!(
+            aws.get_user(name),
+            aws.list_access_keys(name),
+            aws.list_groups_for_user(name),
+            aws.list_attached_user_policies(name),
+            aws.list_user_policies(name),
+            aws.get_login_profile(name),
+            aws.list_mfa_devices(name),
+            aws.list_ssh_public_keys(name),
+            aws.list_signing_certificates(name),
+            aws.list_service_specific_credentials(name),
+        );
+        // "Not found" from any of these means the user is gone, except from GetLoginProfile, which also says
+        // it when the user merely has no password.
+        let missing = [
+            user.as_ref().err(),
+            keys.as_ref().err(),
+            groups.as_ref().err(),
+            attached.as_ref().err(),
+            inline.as_ref().err(),
+            mfa.as_ref().err(),
+            ssh.as_ref().err(),
+            certificates.as_ref().err(),
+            credentials.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(AwsError::is_not_found);
+        if missing {
+            return Ok(None);
+        }
+        Ok(Some(IamUser {
+            user: user?,
+            keys: keys?,
+            groups: groups?,
+            attached: attached?,
+            inline: inline?,
+            login_profile: found(login)?.is_some(),
+            mfa_devices: mfa?.iter().map(|d| d.serial_number().to_owned()).collect(),
+            ssh_keys: ssh?
+                .iter()
+                .map(|k| k.ssh_public_key_id().to_owned())
+                .collect(),
+            certificates: certificates?
+                .iter()
+                .map(|c| c.certificate_id().to_owned())
+                .collect(),
+            service_credentials: credentials?
+                .iter()
+                .map(|c| c.service_specific_credential_id().to_owned())
+                .collect(),
+        }))
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        self.user.user_name()
+    }
+
+    fn key_ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().filter_map(|k| k.access_key_id())
+    }
+}
+
+/// How far `release` takes a user out.
+pub(crate) enum Release<'a> {
+    /// The user routes: the user is deleted, whatever else it belongs to.
+    Delete,
+    /// Bucket and website delete: the user is deleted only when it belongs to nothing but the bucket (its
+    /// groups and policies); one that also belongs elsewhere only leaves the bucket's groups and policies.
+    Bucket {
+        bucket: &'a BucketName,
+        groups: &'a BTreeSet<&'a str>,
+        policies: &'a BTreeSet<&'a str>,
+    },
+}
+
+/// Virtual MFA devices are IAM resources of their own (their serial number is their ARN,
+/// `arn:aws:iam::<account>:mfa/<name>`) and outlive their deactivation; hardware devices and security keys do not.
+fn is_virtual_mfa(serial: &str) -> bool {
+    serial.starts_with("arn:")
+        && serial
+            .split(':')
+            .nth(5)
+            .is_some_and(|r| r.starts_with("mfa/"))
+}
+
+/// Takes the user out: everything IAM wants removed is removed concurrently, then the user is deleted (or, for
+/// a user that belongs elsewhere too, only the bucket's groups and policies are left). Every step counts
+/// "already gone" as done. A user that could not be deleted is put back into the groups it left: bucket and
+/// website delete find users only through the groups (finding them by tag would take a scan of every user of
+/// the account).
+pub(crate) async fn release(ctx: &Ctx, found: &IamUser, how: &Release<'_>) -> Result<(), OpError> {
+    let aws = &ctx.aws;
+    let user = found.name();
+    let (exclusive, leave, detach, untag): (bool, Vec<&str>, Vec<&str>, bool) = match how {
+        Release::Delete => (
+            true,
+            found.groups.iter().map(|g| g.group_name()).collect(),
+            found
+                .attached
+                .iter()
+                .filter_map(|p| p.policy_arn())
+                .collect(),
+            false,
+        ),
+        Release::Bucket {
+            bucket,
+            groups,
+            policies,
+        } => {
+            let ours = |p: &AttachedPolicy| p.policy_name().is_some_and(|n| policies.contains(n));
+            let exclusive = found.groups.iter().all(|g| groups.contains(g.group_name()))
+                && found.attached.iter().all(ours);
+            let leave = found
+                .groups
+                .iter()
+                .map(|g| g.group_name())
+                .filter(|g| groups.contains(g))
+                .collect();
+            let detach = found
+                .attached
+                .iter()
+                .filter(|p| exclusive || ours(p))
+                .filter_map(|p| p.policy_arn())
+                .collect();
+            // A user that stays must not keep naming a bucket that is going away: a later bucket of that name
+            // would find it by the tag.
+            let untag = !exclusive
+                && found
+                    .user
+                    .tags()
+                    .iter()
+                    .any(|t| t.key() == USER_BUCKET_TAG && t.value() == bucket.as_str());
+            (exclusive, leave, detach, untag)
+        }
+    };
+
+    let left = join_all(
+        leave
+            .iter()
+            .map(|g| async move { gone(aws.remove_user_from_group(user, g).await) }),
+    );
+    let detached = join_all(
+        detach
+            .iter()
+            .map(|arn| async move { gone(aws.detach_user_policy(user, arn).await) }),
+    );
+    let untagged = async {
+        match untag {
+            true => gone(aws.untag_user(user, &[USER_BUCKET_TAG]).await),
+            false => Ok(()),
+        }
+    };
+    let credentials = async {
+        if !exclusive {
+            return Vec::new();
+        }
+        let keys = found
+            .key_ids()
+            .map(|id| async move { gone(aws.delete_access_key(user, id).await) });
+        let inline = found
+            .inline
+            .iter()
+            .map(|p| async move { gone(aws.delete_user_policy(user, p).await) });
+        let mfa = found.mfa_devices.iter().map(|serial| async move {
+            gone(aws.deactivate_mfa_device(user, serial).await)?;
+            if is_virtual_mfa(serial) {
+                // Once deactivated, the device is no longer listed for the user: a repeat cannot find it.
+                gone(aws.delete_virtual_mfa_device(serial).await).inspect_err(|error| {
+                    tracing::error!(%error, user, serial = %serial, "a deactivated virtual MFA device is left");
+                })?;
+            }
+            Ok(())
+        });
+        let ssh = found
+            .ssh_keys
+            .iter()
+            .map(|id| async move { gone(aws.delete_ssh_public_key(user, id).await) });
+        let certificates = found
+            .certificates
+            .iter()
+            .map(|id| async move { gone(aws.delete_signing_certificate(user, id).await) });
+        let service = found
+            .service_credentials
+            .iter()
+            .map(|id| async move { gone(aws.delete_service_specific_credential(user, id).await) });
+        let login = async {
+            match found.login_profile {
+                true => gone(aws.delete_login_profile(user).await),
+                false => Ok(()),
+            }
+        };
+        let (mut results, keys, inline, mfa, ssh, certificates, service) = tokio::join!(
+            async { vec![login.await] },
+            join_all(keys),
+            join_all(inline),
+            join_all(mfa),
+            join_all(ssh),
+            join_all(certificates),
+            join_all(service),
+        );
+        results.extend(keys.into_iter().chain(inline).chain(mfa).chain(ssh));
+        results.extend(certificates.into_iter().chain(service));
+        results
+    };
+    let (left, detached, untagged, credentials) =
+        tokio::join!(left, detached, untagged, credentials);
+
+    let mut outcome = detached
+        .into_iter()
+        .chain(credentials)
+        .chain([untagged])
+        .collect::<Result<Vec<()>, _>>()
+        .map(|_| ());
+    let mut rejoin = Vec::new();
+    for (group, r) in leave.iter().zip(left) {
+        match r {
+            Ok(()) => rejoin.push(*group),
+            Err(e) => outcome = outcome.and(Err(e)),
+        }
+    }
+    if outcome.is_ok() && exclusive {
+        outcome = gone(aws.delete_user(user).await);
+    }
+    if let Err(e) = outcome {
+        let rejoined = join_all(rejoin.iter().map(|g| aws.add_user_to_group(user, g))).await;
+        for (group, r) in rejoin.iter().zip(rejoined) {
+            if let Err(again) = r {
+                tracing::error!(error = %again, user, group, "could not put a user back into its group");
+            }
+        }
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_virtual_mfa;
+
+    #[test]
+    fn only_virtual_mfa_devices_are_deleted_after_deactivation() {
+        assert!(is_virtual_mfa("arn:aws:iam::123456789012:mfa/alice"));
+        assert!(is_virtual_mfa(
+            "arn:aws-cn:iam::123456789012:mfa/team/alice"
+        ));
+        // A hardware token's serial number, and a FIDO security key.
+        assert!(!is_virtual_mfa("GAHT12345678"));
+        assert!(!is_virtual_mfa(
+            "arn:aws:iam::123456789012:u2f/user/alice/key-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        ));
+    }
 }

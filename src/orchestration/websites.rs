@@ -555,7 +555,7 @@ pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpE
         },
         None => None,
     };
-    let deleted = iam.tear_down(ctx, &names).await?;
+    let deleted = iam.tear_down(ctx, bucket, &names).await?;
     if state != BucketState::Missing {
         let removed = join_all(
             objects

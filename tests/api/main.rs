@@ -11,5 +11,6 @@ mod resilience;
 mod rollback;
 mod server;
 mod service;
+mod user_delete;
 mod users;
 mod websites;

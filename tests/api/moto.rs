@@ -1,7 +1,8 @@
 //! One moto server (<https://github.com/getmoto/moto>) per test process.
 //!
-//! [`endpoint`] installs moto into a virtualenv on first use, starts
-//! `moto_server` on a free loopback port and waits until it answers. Only std
+//! [`endpoint`] installs moto into a virtualenv on first use, starts its
+//! server (through `scripts/moto-server`, which adds the IAM calls moto lacks)
+//! on a free loopback port and waits until it answers. Only std
 //! is used: every `#[tokio::test]` has its own runtime, so nothing here may
 //! depend on one.
 
@@ -49,7 +50,8 @@ fn start() -> String {
         .unwrap_or_else(|e| panic!("cannot create moto log {}: {e}", log_path.display()));
     let deadline = Instant::now() + STARTUP_TIMEOUT;
 
-    let port = spawn_server(&venv.join("bin/moto_server"), log, &log_path, deadline);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/moto-server");
+    let port = spawn_server(&venv.join("bin/python"), &script, log, &log_path, deadline);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     while !moto_api_ok(addr) {
         if Instant::now() >= deadline {
@@ -98,10 +100,17 @@ fn run_or_panic(cmd: &mut Command, what: &str) {
 /// drains moto's stderr into the log and then parks forever. Rust never runs
 /// static destructors, so this signal is what kills moto when the test
 /// process exits.
-fn spawn_server(bin: &Path, log: File, log_path: &Path, deadline: Instant) -> u16 {
+fn spawn_server(
+    python: &Path,
+    script: &Path,
+    log: File,
+    log_path: &Path,
+    deadline: Instant,
+) -> u16 {
     let (tx, rx) = mpsc::channel::<Result<u16, String>>();
-    let mut cmd = Command::new(bin);
-    cmd.args(["-H", "127.0.0.1", "-p", "0"])
+    let mut cmd = Command::new(python);
+    cmd.arg(script)
+        .args(["-H", "127.0.0.1", "-p", "0"])
         .env("MOTO_ACM_VALIDATION_WAIT", "0")
         .env_remove("MOTO_ACCOUNT_ID")
         .stdin(Stdio::null())
