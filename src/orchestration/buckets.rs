@@ -501,7 +501,10 @@ impl BucketIam {
             let how = &how;
             async move {
                 match IamUser::read(aws, user).await? {
-                    Some(found) => release(ctx, &found, how).await.map(|_| *user),
+                    Some(found) => release(&ctx.aws, &found, how)
+                        .await
+                        .map(|_| *user)
+                        .map_err(OpError::from),
                     // Deleted by someone else in the meantime: nothing left to do for it.
                     None => Ok(*user),
                 }

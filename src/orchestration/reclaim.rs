@@ -354,7 +354,7 @@ async fn reclaim_user(
     }
     let name = crate::domain::names::UserName::parse(user).map_err(invalid)?;
     let (details, member_of, keys) = tokio::join!(
-        maybe(aws.get_user(&name)),
+        maybe(aws.get_user(name.as_str())),
         maybe(aws.list_groups_for_user(user)),
         maybe(aws.list_access_keys(user)),
     );

@@ -124,7 +124,14 @@ impl Undo {
             Undo::DetachGroupPolicy { group, policy_arn } => {
                 aws.detach_group_policy(group, policy_arn).await
             }
-            Undo::DeleteUser { user } => aws.delete_user(user).await,
+            // Whatever else the user has — a key whose creating answer was lost, say — would make IAM refuse
+            // the delete: the one user-delete path removes all of it.
+            Undo::DeleteUser { user } => match super::users::IamUser::read(aws, user).await? {
+                Some(found) => {
+                    super::users::release(aws, &found, &super::users::Release::Delete).await
+                }
+                None => Ok(()),
+            },
             Undo::DeleteGroup { group } => aws.delete_group(group).await,
             Undo::DeletePolicy { arn } => aws.delete_policy(arn).await,
             Undo::DeleteBucket { bucket } => aws.delete_bucket(bucket).await,

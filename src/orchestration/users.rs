@@ -207,9 +207,14 @@ async fn create_steps(
         ),
         aws.create_user(&req.user, &user_tags),
     );
-    let user = journal.track(user, |_| Undo::DeleteUser {
-        user: user_name.to_owned(),
-    });
+    // Recorded also when the answer was lost: this request holds the user name's marker, so a user of that name
+    // made now is its own.
+    let user = journal.created(
+        user,
+        Undo::DeleteUser {
+            user: user_name.to_owned(),
+        },
+    );
     // A missing bucket explains the failure best, whatever happened to the user; then a bucket that is not
     // this route's to change.
     usable(state?, &req.bucket)?;
@@ -487,7 +492,7 @@ pub async fn delete(
         aws.tag_user(name, &[ctx.org_tag.clone(), bucket_tag(&membership.bucket)])
             .await?;
     }
-    release(ctx, &found, &Release::Delete).await?;
+    release(&ctx.aws, &found, &Release::Delete).await?;
     Ok(DeletedUser {
         user: name.to_owned(),
         deleted_key_ids: found.key_ids().map(str::to_owned).collect(),
@@ -613,8 +618,11 @@ fn is_virtual_mfa(serial: &str) -> bool {
 /// "already gone" as done. A user that could not be deleted is put back into the groups it left: bucket and
 /// website delete find users only through the groups (finding them by tag would take a scan of every user of
 /// the account).
-pub(crate) async fn release(ctx: &Ctx, found: &IamUser, how: &Release<'_>) -> Result<(), OpError> {
-    let aws = &ctx.aws;
+pub(crate) async fn release(
+    aws: &AwsAccount,
+    found: &IamUser,
+    how: &Release<'_>,
+) -> Result<(), AwsError> {
     let user = found.name();
     let (exclusive, leave, detach, untag): (bool, Vec<&str>, Vec<&str>, bool) = match how {
         Release::Delete => (
@@ -753,7 +761,7 @@ pub(crate) async fn release(ctx: &Ctx, found: &IamUser, how: &Release<'_>) -> Re
                 tracing::error!(error = %again, user, group, "could not put a user back into its group");
             }
         }
-        return Err(e.into());
+        return Err(e);
     }
     Ok(())
 }
