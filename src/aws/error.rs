@@ -198,6 +198,8 @@ fn s3_kind(code: &str) -> Option<ErrorKind> {
         | "NoSuchTagSet"
         | "NoSuchBucketPolicy"
         | "NoSuchLifecycleConfiguration" => ErrorKind::NotFound,
+        // OperationAborted is transient (configuration calls on one bucket overlapped) and retried by the SDK
+        // clients (`TransientCodes`); it gets here only when it outlasted the retries.
         "BucketNotEmpty" | "OperationAborted" => ErrorKind::Conflict,
         "SlowDown" => ErrorKind::Throttled,
         "TooManyBuckets" => ErrorKind::LimitExceeded,
@@ -213,6 +215,7 @@ fn iam_kind(code: &str) -> Option<ErrorKind> {
     Some(match code {
         "EntityAlreadyExists" => ErrorKind::AlreadyExists,
         "NoSuchEntity" => ErrorKind::NotFound,
+        // ConcurrentModification is retried by the SDK client first (`TransientCodes`), like OperationAborted.
         "DeleteConflict" | "ConcurrentModification" => ErrorKind::Conflict,
         "LimitExceeded" => ErrorKind::LimitExceeded,
         "MalformedPolicyDocument" | "InvalidInput" | "ValidationError" => ErrorKind::Invalid,

@@ -9,10 +9,13 @@
 //! Rules apply per *attempt* (`modify_before_transmit` runs once per attempt):
 //! `fail_once` with a retryable fault (e.g. a 500) fails the first attempt
 //! and lets the SDK's retry reach moto; `fail_always` fails every attempt.
-//! [`Faults::calls`] records once per *operation*, however often it is retried.
+//! [`Faults::calls`] records once per *operation*, however often it is retried;
+//! [`Faults::attempts`] counts every attempt.
 //! The standard retry strategy retries 5xx, connection errors and
 //! throttling codes (`Throttling`, `SlowDown`, `LimitExceededException`, ...
-//! even with a 4xx): use `fail_always` to make those reach the caller.
+//! even with a 4xx), and the service's clients add S3 `OperationAborted` and
+//! IAM `ConcurrentModification`: use `fail_always` to make those reach the
+//! caller.
 
 // Not every test binary uses the whole API.
 #![allow(dead_code)]
@@ -65,6 +68,8 @@ struct State {
     /// Checked in insertion order; the first match wins.
     rules: VecDeque<Rule>,
     calls: Vec<String>,
+    /// Every attempt (retries included), as `"service:Operation"`.
+    attempts: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -103,6 +108,11 @@ impl Faults {
     /// How many times `op` appears in [`Faults::calls`].
     pub fn count(&self, op: &str) -> usize {
         self.state().calls.iter().filter(|c| *c == op).count()
+    }
+
+    /// How many attempts of `op` were sent, the SDK's retries included.
+    pub fn attempts(&self, op: &str) -> usize {
+        self.state().attempts.iter().filter(|c| *c == op).count()
     }
 
     fn add(&self, op: &str, fault: Fault, once: bool) {
@@ -181,7 +191,9 @@ impl Intercept for Faults {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let (service, name) = operation(cfg);
-        let Some(fault) = self.take(&format!("{service}:{name}")) else {
+        let op = format!("{service}:{name}");
+        self.state().attempts.push(op.clone());
+        let Some(fault) = self.take(&op) else {
             return Ok(());
         };
         // The request is already signed; the fault server ignores signatures.

@@ -1,0 +1,346 @@
+//! What real AWS answers and the emulator never does, injected from our side: transient conflicts
+//! (`OperationAborted`, `ConcurrentModification`, stale ETags) are retried.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::faults::Fault;
+use crate::helpers::{unique, TestApp, ORG};
+use crate::websites::{create_site, site_name};
+
+const OPERATION_ABORTED: Fault = Fault::Service {
+    status: 409,
+    code: "OperationAborted",
+};
+const CONCURRENT_MODIFICATION: Fault = Fault::Service {
+    status: 409,
+    code: "ConcurrentModification",
+};
+const PRECONDITION_FAILED: Fault = Fault::Service {
+    status: 412,
+    code: "PreconditionFailed",
+};
+
+/// The configuration calls bucket create makes concurrently on the new bucket: the ones S3 may answer with
+/// `OperationAborted` while the others are in progress.
+const BUCKET_CONFIGURATION_CALLS: &[&str] = &[
+    "s3:PutBucketTagging",
+    "s3:PutBucketEncryption",
+    "s3:PutPublicAccessBlock",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketLogging",
+    "s3:PutBucketLifecycleConfiguration",
+];
+
+fn create_body(bucket: &str) -> serde_json::Value {
+    json!({
+        "Tags": [{"Key": "Application", "Value": "HowToGet"}],
+        "Lifecycle": "deep-archive",
+        "BucketInput": {"Bucket": bucket}
+    })
+}
+
+/// Reads the bucket back from the emulator: everything bucket create sets is there.
+async fn assert_fully_configured(app: &TestApp, bucket: &str) {
+    let s3 = &app.aws.s3;
+    let tags = s3.get_bucket_tagging().bucket(bucket).send().await.unwrap();
+    let mut tags: Vec<(String, String)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    tags.sort();
+    assert_eq!(
+        tags,
+        vec![
+            ("Application".into(), "HowToGet".into()),
+            ("spinup:org".into(), ORG.into())
+        ],
+        "{bucket}"
+    );
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default()
+            .unwrap()
+            .sse_algorithm(),
+        &aws_sdk_s3::types::ServerSideEncryption::Aes256
+    );
+    assert_eq!(rule.bucket_key_enabled(), Some(true));
+    assert_eq!(
+        app.aws.public_access_flags(bucket).await,
+        (true, true, true, true)
+    );
+    let own = s3
+        .get_bucket_ownership_controls()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        own.ownership_controls().unwrap().rules()[0].object_ownership(),
+        &aws_sdk_s3::types::ObjectOwnership::BucketOwnerEnforced
+    );
+    let logging = s3.get_bucket_logging().bucket(bucket).send().await.unwrap();
+    assert_eq!(
+        logging.logging_enabled().unwrap().target_prefix(),
+        format!("s3/{bucket}/")
+    );
+    let lifecycle = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lifecycle.rules()[0].id(), Some("deep-archive"));
+    let group = format!("{bucket}-BktAdmGrp");
+    assert_eq!(
+        app.aws.group_policies(&group).await,
+        vec![app.policy_arn(&format!("{bucket}-BktAdmPlc"))]
+    );
+}
+
+async fn assert_nothing_left(app: &TestApp, bucket: &str) {
+    assert!(!app.aws.bucket_exists(bucket).await, "bucket {bucket} left");
+    assert!(
+        app.aws.policy_names().await.is_empty(),
+        "policies left: {:?}",
+        app.aws.policy_names().await
+    );
+    assert!(
+        app.aws.group_names().await.is_empty(),
+        "groups left: {:?}",
+        app.aws.group_names().await
+    );
+}
+
+#[tokio::test]
+async fn operation_aborted_once_on_a_configuration_call_is_retried() {
+    let app = TestApp::spawn().await;
+    for op in BUCKET_CONFIGURATION_CALLS {
+        let bucket = unique("aborted");
+        app.faults.fail_once(op, OPERATION_ABORTED);
+        let before = app.faults.attempts(op);
+        app.post(&app.buckets(""), create_body(&bucket))
+            .await
+            .assert_status(202);
+        assert_eq!(app.faults.attempts(op) - before, 2, "{op}: one retry");
+        assert_fully_configured(&app, &bucket).await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_modification_once_on_an_iam_call_is_retried() {
+    let app = TestApp::spawn().await;
+    for op in [
+        "iam:CreatePolicy",
+        "iam:CreateGroup",
+        "iam:AttachGroupPolicy",
+    ] {
+        let bucket = unique("concurrent");
+        app.faults.fail_once(op, CONCURRENT_MODIFICATION);
+        let before = app.faults.attempts(op);
+        app.post(&app.buckets(""), create_body(&bucket))
+            .await
+            .assert_status(202);
+        assert_eq!(app.faults.attempts(op) - before, 2, "{op}: one retry");
+        assert_fully_configured(&app, &bucket).await;
+    }
+
+    // User create, with a read-write group it makes on the way.
+    let bucket = unique("users");
+    app.create_bucket(&bucket).await;
+    for op in [
+        "iam:CreateUser",
+        "iam:CreatePolicy",
+        "iam:CreateGroup",
+        "iam:AttachGroupPolicy",
+        "iam:AddUserToGroup",
+        "iam:CreateAccessKey",
+    ] {
+        // The read-write group is made by the first user that needs it; delete it so each round makes it anew.
+        let rw = format!("{bucket}-BktRWGrp");
+        if app.aws.group_exists(&rw).await {
+            let rw_policy = app.policy_arn(&format!("{bucket}-BktRWPlc"));
+            let members = app
+                .aws
+                .iam
+                .get_group()
+                .group_name(&rw)
+                .send()
+                .await
+                .unwrap();
+            for u in members.users() {
+                app.aws
+                    .iam
+                    .remove_user_from_group()
+                    .group_name(&rw)
+                    .user_name(u.user_name())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            app.aws
+                .iam
+                .detach_group_policy()
+                .group_name(&rw)
+                .policy_arn(&rw_policy)
+                .send()
+                .await
+                .unwrap();
+            app.aws
+                .iam
+                .delete_group()
+                .group_name(&rw)
+                .send()
+                .await
+                .unwrap();
+            app.aws
+                .iam
+                .delete_policy()
+                .policy_arn(&rw_policy)
+                .send()
+                .await
+                .unwrap();
+        }
+        let user = unique("cm");
+        app.faults.fail_once(op, CONCURRENT_MODIFICATION);
+        let before = app.faults.attempts(op);
+        let created = app
+            .create_user(&bucket, &user, Some(&["BktAdmGrp", "BktRWGrp"]))
+            .await;
+        assert!(app.faults.attempts(op) - before >= 2, "{op}: retried");
+        assert_eq!(
+            app.aws.groups_of(&user).await,
+            vec![format!("{bucket}-BktAdmGrp"), rw.clone()],
+            "{op}"
+        );
+        assert_eq!(
+            app.aws.keys_of(&user).await,
+            vec![created["AccessKey"]["AccessKeyId"]
+                .as_str()
+                .unwrap()
+                .to_owned()],
+            "{op}"
+        );
+        assert_eq!(
+            app.aws.group_policies(&rw).await,
+            vec![app.policy_arn(&format!("{bucket}-BktRWPlc"))],
+            "{op}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_conflict_that_outlasts_the_retries_fails_cleanly() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("persistent");
+    app.faults
+        .fail_always("s3:PutBucketEncryption", OPERATION_ABORTED);
+    let r = app.post(&app.buckets(""), create_body(&bucket)).await;
+    r.assert_status(409);
+    assert_eq!(r.code(), "Conflict");
+    assert_eq!(r.json()["rollback"]["complete"], true, "{}", r.text());
+    assert_eq!(
+        app.faults.attempts("s3:PutBucketEncryption"),
+        3,
+        "the SDK's standard attempts"
+    );
+    assert_nothing_left(&app, &bucket).await;
+
+    let user_bucket = unique("persistent-users");
+    app.faults.clear();
+    app.create_bucket(&user_bucket).await;
+    app.faults
+        .fail_always("iam:AddUserToGroup", CONCURRENT_MODIFICATION);
+    let user = unique("cm");
+    let r = app
+        .post(
+            &app.buckets(&format!("/{user_bucket}/users")),
+            json!({"User": {"UserName": user}}),
+        )
+        .await;
+    r.assert_status(409);
+    assert_eq!(r.json()["rollback"]["complete"], true, "{}", r.text());
+    assert!(!app.aws.user_exists(&user).await);
+}
+
+/// A deadline shorter than the SDK's backoff: the transient answer is still there when the deadline is reached,
+/// or the attempts run out first (the backoff is random). Either way the create fails and is rolled back.
+#[tokio::test]
+async fn a_conflict_that_outlasts_the_deadline_fails_cleanly() {
+    let app = TestApp::spawn_with(|c| c.aws_timeout = Duration::from_millis(400)).await;
+    let bucket = unique("deadline");
+    app.faults
+        .fail_always("s3:PutPublicAccessBlock", OPERATION_ABORTED);
+    let r = app.post(&app.buckets(""), create_body(&bucket)).await;
+    assert!(
+        matches!(
+            (r.status.as_u16(), r.code().as_str()),
+            (504, "AwsTimeout") | (409, "Conflict")
+        ),
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.json()["rollback"]["complete"], true, "{}", r.text());
+    assert_nothing_left(&app, &bucket).await;
+}
+
+#[tokio::test]
+async fn a_stale_etag_on_website_delete_is_read_again() {
+    let (app, w) = TestApp::spawn_websites().await;
+    let name = site_name(&w, "etag");
+    let id = create_site(&app, &name).await["Distribution"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.faults.clear_calls();
+    app.faults
+        .fail_once("cloudfront:UpdateDistribution", PRECONDITION_FAILED);
+    let r = app.delete(&app.websites(&format!("/{name}"))).await;
+    r.assert_status(200);
+    assert_eq!(
+        r.json()["Distribution"]["DistributionConfig"]["Enabled"],
+        false
+    );
+    assert_eq!(
+        app.faults.count("cloudfront:GetDistributionConfig"),
+        2,
+        "read again after the stale ETag"
+    );
+    let config = app
+        .aws
+        .cloudfront
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .unwrap();
+    let config = config.distribution_config().unwrap();
+    assert!(!config.enabled());
+    assert_eq!(config.aliases().unwrap().quantity(), 0);
+    assert!(!app.aws.bucket_exists(&name).await);
+}
+
+#[tokio::test]
+async fn a_stale_etag_that_persists_fails_the_delete_which_finishes_when_repeated() {
+    let (app, w) = TestApp::spawn_websites().await;
+    let name = site_name(&w, "stale");
+    create_site(&app, &name).await;
+    app.faults
+        .fail_always("cloudfront:UpdateDistribution", PRECONDITION_FAILED);
+    let r = app.delete(&app.websites(&format!("/{name}"))).await;
+    r.assert_status(409);
+    assert!(app.aws.bucket_exists(&name).await, "the bucket goes last");
+    app.faults.clear();
+    app.delete(&app.websites(&format!("/{name}")))
+        .await
+        .assert_status(200);
+    assert!(!app.aws.bucket_exists(&name).await);
+}
