@@ -44,6 +44,8 @@ pub enum ErrorKind {
     Invalid,
     /// The call exceeded its deadline: it may or may not have taken effect.
     Timeout,
+    /// The bucket exists, in another region than the client's: S3 answers 301 with the bucket's region.
+    OtherRegion,
     /// AWS could not be reached, or answered 5xx after retries.
     Unavailable,
     Other,
@@ -59,6 +61,8 @@ pub struct AwsError {
     pub message: Option<String>,
     pub request_id: Option<String>,
     pub status: Option<u16>,
+    /// The bucket's region, when S3 said it is in another one (`x-amz-bucket-region`).
+    pub bucket_region: Option<String>,
 }
 
 impl fmt::Display for AwsError {
@@ -103,6 +107,10 @@ impl AwsError {
                     .map(str::to_owned)
             })
         });
+        let bucket_region = err
+            .raw_response()
+            .and_then(|r| r.headers().get("x-amz-bucket-region"))
+            .map(str::to_owned);
         let kind = match &err {
             SdkError::TimeoutError(_) => ErrorKind::Timeout,
             SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
@@ -124,6 +132,7 @@ impl AwsError {
             message,
             request_id,
             status,
+            bucket_region,
         }
     }
 
@@ -138,6 +147,11 @@ impl AwsError {
 
     pub fn is_already_exists(&self) -> bool {
         self.kind == ErrorKind::AlreadyExists
+    }
+
+    /// The bucket exists, but in another region than the account's.
+    pub fn is_other_region(&self) -> bool {
+        self.kind == ErrorKind::OtherRegion
     }
 
     pub fn has_code(&self, code: &str) -> bool {
@@ -181,6 +195,8 @@ fn classify(service: Service, code: Option<&str>, status: Option<u16>) -> ErrorK
     specific
         .or_else(|| common_kind(code))
         .unwrap_or(match status {
+            // HEAD answers have no body to carry the code: a bare 301 is S3 naming the bucket's region.
+            Some(301) if service == Service::S3 => ErrorKind::OtherRegion,
             Some(404) => ErrorKind::NotFound,
             Some(403) => ErrorKind::AccessDenied,
             Some(429) => ErrorKind::Throttled,
@@ -201,6 +217,7 @@ fn s3_kind(code: &str) -> Option<ErrorKind> {
         // OperationAborted is transient (configuration calls on one bucket overlapped) and retried by the SDK
         // clients (`TransientCodes`); it gets here only when it outlasted the retries.
         "BucketNotEmpty" | "OperationAborted" => ErrorKind::Conflict,
+        "PermanentRedirect" => ErrorKind::OtherRegion,
         "SlowDown" => ErrorKind::Throttled,
         "TooManyBuckets" => ErrorKind::LimitExceeded,
         "InvalidBucketName" | "InvalidArgument" | "InvalidRequest" | "MalformedXML"
@@ -297,6 +314,7 @@ impl AwsError {
             message: Some(format!("response without {field}")),
             request_id: None,
             status: None,
+            bucket_region: None,
         }
     }
 }
@@ -335,6 +353,20 @@ mod tests {
             ),
             ErrorKind::Other
         );
+    }
+
+    #[test]
+    fn a_redirect_names_another_region() {
+        // HeadBucket: no body, so no code.
+        assert_eq!(
+            classify(Service::S3, None, Some(301)),
+            ErrorKind::OtherRegion
+        );
+        assert_eq!(
+            classify(Service::S3, Some("PermanentRedirect"), Some(301)),
+            ErrorKind::OtherRegion
+        );
+        assert_eq!(classify(Service::Iam, None, Some(301)), ErrorKind::Other);
     }
 
     #[test]

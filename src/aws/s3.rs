@@ -51,6 +51,8 @@ impl PublicAccess {
 }
 
 impl AwsAccount {
+    /// A bucket in another region than the account's is an error of kind `OtherRegion` (S3 answers 301 with
+    /// the bucket's region): it exists, but none of the account's routes can act on it through this client.
     pub async fn head_bucket(&self, bucket: &BucketName) -> Result<BucketState, AwsError> {
         match self
             .s3

@@ -127,6 +127,11 @@ pub(crate) async fn create_bucket_resources(
         aws.head_bucket(bucket),
         ctx.create_group_policy(&admin, bucket, subject)
     );
+    // A bucket in another region exists all the same: the name is taken.
+    let state = state.or_else(|e| match e.is_other_region() {
+        true => Ok(BucketState::Forbidden),
+        false => Err(e),
+    });
     let policy = match policy {
         Ok(p) => {
             journal.record(Undo::DeletePolicy {

@@ -79,9 +79,13 @@ async fn clean_one(
     let Some(bucket) = origin.as_deref().and_then(|o| BucketName::parse(o).ok()) else {
         return Ok(false);
     };
-    // A bucket of that name in another account is not ours: the distribution is orphaned all the same.
-    if aws.head_bucket(&bucket).await? == BucketState::Reachable {
-        return Ok(false);
+    // A bucket of that name in another account or another region is not the site's: the distribution is
+    // orphaned all the same.
+    match aws.head_bucket(&bucket).await {
+        Ok(BucketState::Reachable) => return Ok(false),
+        Ok(BucketState::Missing | BucketState::Forbidden) => {}
+        Err(e) if e.is_other_region() => {}
+        Err(e) => return Err(e.into()),
     }
     let (config, etag) = match aws.get_distribution_config(&d.id).await {
         Err(e) if e.is_not_found() => return Ok(false),

@@ -52,6 +52,9 @@ pub enum Fault {
     Hang,
     /// The connection is refused (nothing listens on the port).
     Refuse,
+    /// S3's answer for a bucket in another region: 301 with `x-amz-bucket-region`, and (but for HEAD) a
+    /// `PermanentRedirect` error body.
+    Redirect { region: &'static str },
 }
 
 /// Shared fault rules and call log; clones share state.
@@ -204,6 +207,9 @@ impl Intercept for Faults {
                     fault_server()
                 )
             }
+            Fault::Redirect { region } => {
+                format!("http://{}/__fault/redirect/{region}", fault_server())
+            }
             Fault::Hang => format!("http://{}/__fault/hang", fault_server()),
             Fault::Refuse => format!("http://127.0.0.1:{}/__fault/refused", refused_port()),
         };
@@ -235,7 +241,8 @@ fn fault_server() -> SocketAddr {
                         tokio::net::TcpListener::from_std(listener).expect("tokio fault listener");
                     let app = Router::new()
                         .route("/__fault/hang", any(hang))
-                        .route("/__fault/error/{service}/{status}/{code}", any(error));
+                        .route("/__fault/error/{service}/{status}/{code}", any(error))
+                        .route("/__fault/redirect/{region}", any(redirect));
                     let _ = tx.send(());
                     axum::serve(listener, app).await.expect("fault server");
                 });
@@ -311,5 +318,27 @@ async fn error(Path((service, status, code)): Path<(String, u16, String)>, body:
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert("x-amz-request-id", HeaderValue::from_static("fault-1"));
     headers.insert("x-amzn-requestid", HeaderValue::from_static("fault-1"));
+    response
+}
+
+async fn redirect(Path(region): Path<String>, body: Body) -> Response {
+    let _ = axum::body::to_bytes(body, usize::MAX).await;
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code>\
+         <Message>The bucket you are attempting to access must be addressed using the specified endpoint. \
+         Please send all future requests to this endpoint.</Message>\
+         <Endpoint>s3.{region}.amazonaws.com</Endpoint><RequestId>fault-1</RequestId></Error>"
+    );
+    let mut response = (StatusCode::MOVED_PERMANENTLY, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    headers.insert(
+        "x-amz-bucket-region",
+        HeaderValue::from_str(&region).expect("a region is a header value"),
+    );
+    headers.insert("x-amz-request-id", HeaderValue::from_static("fault-1"));
     response
 }

@@ -1,13 +1,15 @@
 //! What real AWS answers and the emulator never does, injected from our side: transient conflicts
-//! (`OperationAborted`, `ConcurrentModification`, stale ETags) are retried.
+//! (`OperationAborted`, `ConcurrentModification`, stale ETags) are retried, and HeadBucket's 301 for a bucket in
+//! another region means "exists".
 
 use std::time::Duration;
 
+use axum::http::Method;
 use serde_json::json;
 
 use crate::faults::Fault;
 use crate::helpers::{unique, TestApp, ORG};
-use crate::websites::{create_site, site_name};
+use crate::websites::{create_site, records, seed_body, site_name};
 
 const OPERATION_ABORTED: Fault = Fault::Service {
     status: 409,
@@ -21,7 +23,9 @@ const PRECONDITION_FAILED: Fault = Fault::Service {
     status: 412,
     code: "PreconditionFailed",
 };
-
+const ELSEWHERE: Fault = Fault::Redirect {
+    region: "eu-west-1",
+};
 /// The configuration calls bucket create makes concurrently on the new bucket: the ones S3 may answer with
 /// `OperationAborted` while the others are in progress.
 const BUCKET_CONFIGURATION_CALLS: &[&str] = &[
@@ -343,4 +347,135 @@ async fn a_stale_etag_that_persists_fails_the_delete_which_finishes_when_repeate
         .await
         .assert_status(200);
     assert!(!app.aws.bucket_exists(&name).await);
+}
+
+#[tokio::test]
+async fn a_bucket_in_another_region_is_taken() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("elsewhere");
+    app.faults.fail_once("s3:HeadBucket", ELSEWHERE);
+    let r = app.post(&app.buckets(""), create_body(&bucket)).await;
+    r.assert_status(409);
+    assert_eq!(r.code(), "BucketAlreadyExists");
+    assert_eq!(r.json()["rollback"]["complete"], true, "{}", r.text());
+    assert_eq!(app.faults.count("s3:CreateBucket"), 0);
+    assert_nothing_left(&app, &bucket).await;
+
+    let (app, w) = TestApp::spawn_websites().await;
+    let name = site_name(&w, "elsewhere");
+    app.faults.fail_once("s3:HeadBucket", ELSEWHERE);
+    let r = app.post(&app.websites(""), seed_body(&name)).await;
+    r.assert_status(409);
+    assert_eq!(r.code(), "BucketAlreadyExists");
+    assert_eq!(r.json()["rollback"]["complete"], true, "{}", r.text());
+    assert_eq!(app.faults.count("cloudfront:CreateDistributionWithTags"), 0);
+    assert_nothing_left(&app, &name).await;
+    assert!(records(&app, &w, &name).await.is_empty());
+}
+
+/// Every S3 call on the bucket answers as S3 does for a bucket in another region.
+fn move_away(app: &TestApp) {
+    for op in [
+        "s3:HeadBucket",
+        "s3:GetBucketTagging",
+        "s3:GetBucketWebsite",
+        "s3:GetBucketLogging",
+        "s3:ListObjectsV2",
+        "s3:ListObjectVersions",
+    ] {
+        app.faults.fail_always(op, ELSEWHERE);
+    }
+}
+
+#[tokio::test]
+async fn head_show_and_delete_of_a_bucket_in_another_region_say_so() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("moved");
+    app.create_bucket(&bucket).await;
+    move_away(&app);
+
+    let r = app
+        .request(Method::HEAD, &app.buckets(&format!("/{bucket}")), None)
+        .await;
+    r.assert_status(409);
+    assert!(r.body.is_empty());
+
+    let r = app.get(&app.buckets(&format!("/{bucket}"))).await;
+    r.assert_status(409);
+    assert_eq!(r.code(), "BucketInOtherRegion");
+    assert!(
+        r.json()["detail"].as_str().unwrap().contains("eu-west-1"),
+        "{}",
+        r.text()
+    );
+
+    let r = app.delete(&app.buckets(&format!("/{bucket}"))).await;
+    r.assert_status(409);
+    assert_eq!(r.code(), "BucketInOtherRegion");
+    assert!(
+        r.json()["detail"].as_str().unwrap().contains("eu-west-1"),
+        "{}",
+        r.text()
+    );
+
+    let r = app
+        .post(
+            &app.buckets(&format!("/{bucket}/users")),
+            json!({"User": {"UserName": unique("u")}}),
+        )
+        .await;
+    r.assert_status(409);
+    assert_eq!(r.code(), "BucketInOtherRegion");
+
+    // Nothing was deleted, and nothing made by the user create is left.
+    app.faults.clear();
+    assert!(app.aws.bucket_exists(&bucket).await);
+    assert!(app.aws.group_exists(&format!("{bucket}-BktAdmGrp")).await);
+    assert_eq!(
+        app.aws.policy_names().await,
+        vec![format!("{bucket}-BktAdmPlc")]
+    );
+    let users = app.aws.iam.list_users().send().await.unwrap();
+    assert!(users.users().is_empty());
+}
+
+/// The HeadBucket answer alone stops a delete: the other reads would not have said so on their own here.
+#[tokio::test]
+async fn a_delete_stops_at_the_head_bucket_redirect() {
+    let app = TestApp::spawn().await;
+    let bucket = unique("moved");
+    app.create_bucket(&bucket).await;
+    app.faults.fail_always("s3:HeadBucket", ELSEWHERE);
+    let r = app.delete(&app.buckets(&format!("/{bucket}"))).await;
+    r.assert_status(409);
+    assert_eq!(r.code(), "BucketInOtherRegion");
+    let calls = app.faults.calls();
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.contains(":Delete") || c.contains(":Detach")),
+        "{calls:?}"
+    );
+    assert!(app.aws.bucket_exists(&bucket).await);
+    assert!(app.aws.group_exists(&format!("{bucket}-BktAdmGrp")).await);
+}
+
+#[tokio::test]
+async fn a_website_in_another_region_says_so() {
+    let (app, w) = TestApp::spawn_websites().await;
+    let name = site_name(&w, "moved");
+    create_site(&app, &name).await;
+    move_away(&app);
+    let path = app.websites(&format!("/{name}"));
+
+    app.request(Method::HEAD, &path, None)
+        .await
+        .assert_status(409);
+    for r in [app.get(&path).await, app.delete(&path).await] {
+        r.assert_status(409);
+        assert_eq!(r.code(), "BucketInOtherRegion");
+    }
+    app.faults.clear();
+    assert!(app.aws.bucket_exists(&name).await);
+    assert_eq!(records(&app, &w, &name).await.len(), 2);
 }
