@@ -73,6 +73,9 @@ struct State {
     calls: Vec<String>,
     /// Every attempt (retries included), as `"service:Operation"`.
     attempts: Vec<String>,
+    /// Operations whose request bodies are kept, and the bodies kept.
+    capture: Vec<String>,
+    bodies: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -116,6 +119,19 @@ impl Faults {
     /// How many attempts of `op` were sent, the SDK's retries included.
     pub fn attempts(&self, op: &str) -> usize {
         self.state().attempts.iter().filter(|c| *c == op).count()
+    }
+
+    /// Keeps the request body of every later attempt of `op`, for [`Faults::bodies`].
+    pub fn capture(&self, op: &str) {
+        self.state().capture.push(op.to_owned());
+    }
+
+    /// The request bodies of `op` kept since [`Faults::capture`], in order.
+    pub fn bodies(&self, op: &str) -> Vec<String> {
+        (self.state().bodies.iter())
+            .filter(|(o, _)| o == op)
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 
     fn add(&self, op: &str, fault: Fault, once: bool) {
@@ -195,7 +211,15 @@ impl Intercept for Faults {
     ) -> Result<(), BoxError> {
         let (service, name) = operation(cfg);
         let op = format!("{service}:{name}");
-        self.state().attempts.push(op.clone());
+        {
+            let mut state = self.state();
+            state.attempts.push(op.clone());
+            if state.capture.contains(&op) {
+                let body = context.request().body().bytes().unwrap_or_default();
+                let body = String::from_utf8_lossy(body).into_owned();
+                state.bodies.push((op.clone(), body));
+            }
+        }
         let Some(fault) = self.take(&op) else {
             return Ok(());
         };

@@ -1,6 +1,6 @@
 //! What real AWS answers and the emulator never does, injected from our side: transient conflicts
-//! (`OperationAborted`, `ConcurrentModification`, stale ETags) are retried, and HeadBucket's 301 for a bucket in
-//! another region means "exists".
+//! (`OperationAborted`, `ConcurrentModification`, stale ETags) are retried, HeadBucket's 301 for a bucket in
+//! another region means "exists", and every certificate key type is found.
 
 use std::time::Duration;
 
@@ -478,4 +478,129 @@ async fn a_website_in_another_region_says_so() {
     app.faults.clear();
     assert!(app.aws.bucket_exists(&name).await);
     assert_eq!(records(&app, &w, &name).await.len(), 2);
+}
+
+/// An EC P-256 certificate for `*.<domain>` and its key, made with Python's `cryptography` (moto's own
+/// dependency): moto ignores `KeyAlgorithm` on a requested certificate, but keeps an imported one's key type.
+fn ec_certificate(domain: &str) -> (String, String) {
+    let script = r#"
+import datetime, sys
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+domain = sys.argv[1]
+key = ec.generate_private_key(ec.SECP256R1())
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "*." + domain)])
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+    .serial_number(x509.random_serial_number())
+    .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+    .add_extension(x509.SubjectAlternativeName([x509.DNSName("*." + domain), x509.DNSName(domain)]), critical=False)
+    .sign(key, hashes.SHA256()))
+sys.stdout.write(cert.public_bytes(serialization.Encoding.PEM).decode())
+sys.stdout.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+    serialization.NoEncryption()).decode())
+"#;
+    let out = std::process::Command::new(crate::moto::python())
+        .args(["-c", script, domain])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pem = String::from_utf8(out.stdout).unwrap();
+    let at = pem.find("-----BEGIN PRIVATE KEY-----").unwrap();
+    (pem[..at].to_owned(), pem[at..].to_owned())
+}
+
+#[tokio::test]
+async fn an_ec_certificate_is_found_and_used() {
+    use aws_sdk_acm::types::{CertificateStatus, Filters, KeyAlgorithm};
+
+    let (app, w) = TestApp::spawn_websites().await;
+    // The domain's only certificate is an EC one.
+    app.aws
+        .acm
+        .delete_certificate()
+        .certificate_arn(&w.cert_arn)
+        .send()
+        .await
+        .unwrap();
+    let (cert, key) = ec_certificate(&w.domain);
+    let imported = app
+        .aws
+        .acm
+        .import_certificate()
+        .certificate(aws_sdk_acm::primitives::Blob::new(cert))
+        .private_key(aws_sdk_acm::primitives::Blob::new(key))
+        .send()
+        .await
+        .unwrap();
+    let ec_arn = imported.certificate_arn().unwrap().to_owned();
+
+    // The emulator honours the key type filter, as ACM does: asked for RSA only, it hides the EC certificate.
+    let listed = |types: Vec<KeyAlgorithm>| {
+        let acm = app.aws.acm.clone();
+        async move {
+            acm.list_certificates()
+                .certificate_statuses(CertificateStatus::Issued)
+                .includes(Filters::builder().set_key_types(Some(types)).build())
+                .send()
+                .await
+                .unwrap()
+                .certificate_summary_list()
+                .iter()
+                .filter_map(|c| c.certificate_arn().map(str::to_owned))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(listed(vec![KeyAlgorithm::Rsa1024, KeyAlgorithm::Rsa2048])
+        .await
+        .is_empty());
+    assert_eq!(
+        listed(vec![KeyAlgorithm::EcPrime256v1]).await,
+        vec![ec_arn.clone()]
+    );
+
+    // Without a filter, though, the emulator lists every key type where ACM lists RSA-1024 and RSA-2048 only:
+    // the request itself must name every key type.
+    app.faults.capture("acm:ListCertificates");
+    let name = site_name(&w, "ec");
+    let created = create_site(&app, &name).await;
+    let id = created["Distribution"]["Id"].as_str().unwrap();
+    let config = app
+        .aws
+        .cloudfront
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        config
+            .distribution_config()
+            .unwrap()
+            .viewer_certificate()
+            .unwrap()
+            .acm_certificate_arn(),
+        Some(ec_arn.as_str())
+    );
+    let bodies = app.faults.bodies("acm:ListCertificates");
+    assert!(!bodies.is_empty());
+    for body in &bodies {
+        let request: serde_json::Value = serde_json::from_str(body).unwrap();
+        let mut asked: Vec<&str> = request["Includes"]["keyTypes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        asked.sort_unstable();
+        let mut every = s3_api::aws::acm::KEY_TYPES.to_vec();
+        every.sort_unstable();
+        assert_eq!(asked, every, "{body}");
+    }
 }
