@@ -1,6 +1,6 @@
 //! What real AWS answers and the emulator never does, injected from our side: transient conflicts
 //! (`OperationAborted`, `ConcurrentModification`, stale ETags) are retried, HeadBucket's 301 for a bucket in
-//! another region means "exists", and every certificate key type is found.
+//! another region means "exists", every certificate key type is found, and placeholder versions are deleted.
 
 use std::time::Duration;
 
@@ -603,4 +603,116 @@ async fn an_ec_certificate_is_found_and_used() {
         every.sort_unstable();
         assert_eq!(asked, every, "{body}");
     }
+}
+
+/// Versioning turned on and the placeholder written again: two versions of it.
+async fn version_the_placeholder(app: &TestApp, name: &str) {
+    let s3 = &app.aws.s3;
+    s3.put_bucket_versioning()
+        .bucket(name)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let page = s3
+        .get_object()
+        .bucket(name)
+        .key("index.html")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    s3.put_object()
+        .bucket(name)
+        .key("index.html")
+        .content_type("text/html; charset=utf-8")
+        .body(page.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let versions = s3.list_object_versions().bucket(name).send().await.unwrap();
+    assert_eq!(versions.versions().len(), 2);
+}
+
+#[tokio::test]
+async fn a_website_delete_removes_every_version_of_its_placeholders() {
+    let (app, w) = TestApp::spawn_websites().await;
+    let name = site_name(&w, "versions");
+    create_site(&app, &name).await;
+    version_the_placeholder(&app, &name).await;
+    let show = app.get(&app.websites(&format!("/{name}"))).await;
+    show.assert_status(200);
+    assert_eq!(show.json()["Empty"], true);
+
+    app.delete(&app.websites(&format!("/{name}")))
+        .await
+        .assert_status(200);
+    assert!(!app.aws.bucket_exists(&name).await);
+    assert!(records(&app, &w, &name).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_website_delete_refuses_a_version_of_anything_else() {
+    let (app, w) = TestApp::spawn_websites().await;
+    let name = site_name(&w, "foreign");
+    let id = create_site(&app, &name).await["Distribution"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    version_the_placeholder(&app, &name).await;
+    // Someone's page, since deleted: an old version and a delete marker remain.
+    let s3 = &app.aws.s3;
+    s3.put_object()
+        .bucket(&name)
+        .key("real.html")
+        .body(b"hi".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    s3.delete_object()
+        .bucket(&name)
+        .key("real.html")
+        .send()
+        .await
+        .unwrap();
+
+    app.faults.clear_calls();
+    let r = app.delete(&app.websites(&format!("/{name}"))).await;
+    r.assert_status(409);
+    assert_eq!(r.code(), "BucketNotEmpty");
+    let calls = app.faults.calls();
+    assert!(
+        !calls.iter().any(|c| c.contains(":Delete")
+            || c.contains(":Detach")
+            || c.contains("ChangeResourceRecordSets")
+            || c.contains("UpdateDistribution")),
+        "{calls:?}"
+    );
+    assert!(app.aws.bucket_exists(&name).await);
+    assert_eq!(records(&app, &w, &name).await.len(), 2);
+    let versions = s3
+        .list_object_versions()
+        .bucket(&name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versions.versions().len(), 3);
+    assert_eq!(versions.delete_markers().len(), 1);
+    let config = app
+        .aws
+        .cloudfront
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert!(config.distribution_config().unwrap().enabled());
 }
