@@ -138,7 +138,7 @@ impl Ctx {
 }
 
 /// Whether the distribution's origin is the website's bucket.
-fn serves(d: &Distribution, site: &BucketName) -> bool {
+pub(crate) fn serves(d: &Distribution, site: &BucketName) -> bool {
     d.distribution_config()
         .and_then(|c| c.origins())
         .is_some_and(|o| {

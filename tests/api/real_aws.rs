@@ -1,6 +1,7 @@
 //! What real AWS answers and the emulator never does, injected from our side: transient conflicts
 //! (`OperationAborted`, `ConcurrentModification`, stale ETags) are retried, HeadBucket's 301 for a bucket in
-//! another region means "exists", every certificate key type is found, and placeholder versions are deleted.
+//! another region means "exists", every certificate key type is found, placeholder versions are deleted, and the
+//! cleaner removes what a site left behind when it was created again.
 
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ const PRECONDITION_FAILED: Fault = Fault::Service {
 const ELSEWHERE: Fault = Fault::Redirect {
     region: "eu-west-1",
 };
+
 /// The configuration calls bucket create makes concurrently on the new bucket: the ones S3 may answer with
 /// `OperationAborted` while the others are in progress.
 const BUCKET_CONFIGURATION_CALLS: &[&str] = &[
@@ -715,4 +717,49 @@ async fn a_website_delete_refuses_a_version_of_anything_else() {
         .await
         .unwrap();
     assert!(config.distribution_config().unwrap().enabled());
+}
+
+#[tokio::test]
+async fn the_cleaner_deletes_a_re_created_site_s_old_distribution() {
+    let (app, w) = TestApp::spawn_websites().await;
+    let name = site_name(&w, "again");
+    let old = create_site(&app, &name).await["Distribution"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.delete(&app.websites(&format!("/{name}")))
+        .await
+        .assert_status(200);
+    let current = create_site(&app, &name).await["Distribution"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(old, current);
+
+    let ctx = app.state.ctx("test").unwrap();
+    let report = s3_api::orchestration::cleaner::run_once(&ctx)
+        .await
+        .unwrap();
+    assert_eq!(report.deleted, vec![old.clone()]);
+    assert!(report.failed.is_empty());
+    let cf = &app.aws.cloudfront;
+    assert!(cf.get_distribution().id(&old).send().await.is_err());
+    let d = cf.get_distribution().id(&current).send().await.unwrap();
+    assert!(d
+        .distribution()
+        .unwrap()
+        .distribution_config()
+        .unwrap()
+        .enabled());
+    let show = app.get(&app.websites(&format!("/{name}"))).await;
+    show.assert_status(200);
+    assert_eq!(show.json()["Distribution"]["Id"], current);
+
+    // Disabled, the site's current distribution is still its own: a half-finished delete must find it.
+    ctx.aws.disable_distribution(&current).await.unwrap();
+    let report = s3_api::orchestration::cleaner::run_once(&ctx)
+        .await
+        .unwrap();
+    assert!(report.deleted.is_empty(), "{report:?}");
+    assert!(cf.get_distribution().id(&current).send().await.is_ok());
 }
