@@ -116,6 +116,11 @@ impl AwsError {
             SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
             SdkError::DispatchFailure(_) => ErrorKind::Unavailable,
             SdkError::ResponseError(_) => ErrorKind::Unavailable,
+            SdkError::ServiceError(_)
+                if service == Service::S3 && bare_region_answer(status, code.as_deref()) =>
+            {
+                ErrorKind::OtherRegion
+            }
             SdkError::ServiceError(_) => classify(service, code.as_deref(), status),
             _ => ErrorKind::Other,
         };
@@ -195,14 +200,19 @@ fn classify(service: Service, code: Option<&str>, status: Option<u16>) -> ErrorK
     specific
         .or_else(|| common_kind(code))
         .unwrap_or(match status {
-            // HEAD answers have no body to carry the code: a bare 301 is S3 naming the bucket's region.
-            Some(301) if service == Service::S3 => ErrorKind::OtherRegion,
             Some(404) => ErrorKind::NotFound,
             Some(403) => ErrorKind::AccessDenied,
             Some(429) => ErrorKind::Throttled,
             Some(s) if s >= 500 => ErrorKind::Unavailable,
             _ => ErrorKind::Other,
         })
+}
+
+/// A HEAD answer has no body to carry a code: S3 answers HeadBucket for a bucket in another region with a bare
+/// 301 and the bucket's region in `x-amz-bucket-region`. (Through another regional endpoint the answer is a bare
+/// 400 naming the region; only the caller knows its own region to tell that from other 400s, see `head_bucket`.)
+fn bare_region_answer(status: Option<u16>, code: Option<&str>) -> bool {
+    status == Some(301) && code.is_none()
 }
 
 fn s3_kind(code: &str) -> Option<ErrorKind> {
@@ -217,7 +227,9 @@ fn s3_kind(code: &str) -> Option<ErrorKind> {
         // OperationAborted is transient (configuration calls on one bucket overlapped) and retried by the SDK
         // clients (`TransientCodes`); it gets here only when it outlasted the retries.
         "BucketNotEmpty" | "OperationAborted" => ErrorKind::Conflict,
-        "PermanentRedirect" => ErrorKind::OtherRegion,
+        // Answers with a body for a bucket in another region: through the global or the bucket's legacy
+        // endpoint, and through another regional endpoint (the request was signed for the client's region).
+        "PermanentRedirect" | "AuthorizationHeaderMalformed" => ErrorKind::OtherRegion,
         "SlowDown" => ErrorKind::Throttled,
         "TooManyBuckets" => ErrorKind::LimitExceeded,
         "InvalidBucketName" | "InvalidArgument" | "InvalidRequest" | "MalformedXML"
@@ -356,16 +368,18 @@ mod tests {
     }
 
     #[test]
-    fn a_redirect_names_another_region() {
+    fn s3_names_another_region() {
         // HeadBucket: no body, so no code.
-        assert_eq!(
-            classify(Service::S3, None, Some(301)),
-            ErrorKind::OtherRegion
-        );
-        assert_eq!(
-            classify(Service::S3, Some("PermanentRedirect"), Some(301)),
-            ErrorKind::OtherRegion
-        );
+        assert!(bare_region_answer(Some(301), None));
+        assert!(!bare_region_answer(Some(400), None));
+        assert!(!bare_region_answer(Some(403), None));
+        assert!(!bare_region_answer(Some(404), Some("NotFound")));
+        for code in ["PermanentRedirect", "AuthorizationHeaderMalformed"] {
+            assert_eq!(
+                classify(Service::S3, Some(code), Some(301)),
+                ErrorKind::OtherRegion
+            );
+        }
         assert_eq!(classify(Service::Iam, None, Some(301)), ErrorKind::Other);
     }
 

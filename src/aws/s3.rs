@@ -65,6 +65,17 @@ impl AwsAccount {
             Ok(_) => Ok(BucketState::Reachable),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(BucketState::Missing),
             Err(e) if e.kind == ErrorKind::AccessDenied => Ok(BucketState::Forbidden),
+            // Through another regional endpoint S3 answers a bare 400 that names the bucket's region.
+            Err(e)
+                if e.status == Some(400)
+                    && e.code.is_none()
+                    && (e.bucket_region.as_deref()).is_some_and(|r| r != self.config.region) =>
+            {
+                Err(AwsError {
+                    kind: ErrorKind::OtherRegion,
+                    ..e
+                })
+            }
             Err(e) => Err(e),
         }
     }

@@ -55,6 +55,9 @@ pub enum Fault {
     /// S3's answer for a bucket in another region: 301 with `x-amz-bucket-region`, and (but for HEAD) a
     /// `PermanentRedirect` error body.
     Redirect { region: &'static str },
+    /// The same, as answered through another regional endpoint: 400, `x-amz-bucket-region`, and (but for
+    /// HEAD) an `AuthorizationHeaderMalformed` error body.
+    WrongRegion { region: &'static str },
 }
 
 /// Shared fault rules and call log; clones share state.
@@ -232,7 +235,10 @@ impl Intercept for Faults {
                 )
             }
             Fault::Redirect { region } => {
-                format!("http://{}/__fault/redirect/{region}", fault_server())
+                format!("http://{}/__fault/redirect/301/{region}", fault_server())
+            }
+            Fault::WrongRegion { region } => {
+                format!("http://{}/__fault/redirect/400/{region}", fault_server())
             }
             Fault::Hang => format!("http://{}/__fault/hang", fault_server()),
             Fault::Refuse => format!("http://127.0.0.1:{}/__fault/refused", refused_port()),
@@ -266,7 +272,7 @@ fn fault_server() -> SocketAddr {
                     let app = Router::new()
                         .route("/__fault/hang", any(hang))
                         .route("/__fault/error/{service}/{status}/{code}", any(error))
-                        .route("/__fault/redirect/{region}", any(redirect));
+                        .route("/__fault/redirect/{status}/{region}", any(redirect));
                     let _ = tx.send(());
                     axum::serve(listener, app).await.expect("fault server");
                 });
@@ -345,15 +351,24 @@ async fn error(Path((service, status, code)): Path<(String, u16, String)>, body:
     response
 }
 
-async fn redirect(Path(region): Path<String>, body: Body) -> Response {
+async fn redirect(Path((status, region)): Path<(u16, String)>, body: Body) -> Response {
     let _ = axum::body::to_bytes(body, usize::MAX).await;
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code>\
-         <Message>The bucket you are attempting to access must be addressed using the specified endpoint. \
-         Please send all future requests to this endpoint.</Message>\
-         <Endpoint>s3.{region}.amazonaws.com</Endpoint><RequestId>fault-1</RequestId></Error>"
-    );
-    let mut response = (StatusCode::MOVED_PERMANENTLY, body).into_response();
+    let body = if status == 301 {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code>\
+             <Message>The bucket you are attempting to access must be addressed using the specified endpoint. \
+             Please send all future requests to this endpoint.</Message>\
+             <Endpoint>s3.{region}.amazonaws.com</Endpoint><RequestId>fault-1</RequestId></Error>"
+        )
+    } else {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AuthorizationHeaderMalformed</Code>\
+             <Message>The authorization header is malformed; the region 'us-east-1' is wrong; expecting \
+             '{region}'</Message><Region>{region}</Region><RequestId>fault-1</RequestId></Error>"
+        )
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::MOVED_PERMANENTLY);
+    let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -27,6 +27,10 @@ const PRECONDITION_FAILED: Fault = Fault::Service {
 const ELSEWHERE: Fault = Fault::Redirect {
     region: "eu-west-1",
 };
+/// As S3 answers through another regional endpoint (a bare 400 for HEAD).
+const ELSEWHERE_REGIONAL: Fault = Fault::WrongRegion {
+    region: "eu-west-1",
+};
 
 /// The configuration calls bucket create makes concurrently on the new bucket: the ones S3 may answer with
 /// `OperationAborted` while the others are in progress.
@@ -353,15 +357,17 @@ async fn a_stale_etag_that_persists_fails_the_delete_which_finishes_when_repeate
 
 #[tokio::test]
 async fn a_bucket_in_another_region_is_taken() {
-    let app = TestApp::spawn().await;
-    let bucket = unique("elsewhere");
-    app.faults.fail_once("s3:HeadBucket", ELSEWHERE);
-    let r = app.post(&app.buckets(""), create_body(&bucket)).await;
-    r.assert_status(409);
-    assert_eq!(r.code(), "BucketAlreadyExists");
-    assert_eq!(r.json()["rollback"]["complete"], true, "{}", r.text());
-    assert_eq!(app.faults.count("s3:CreateBucket"), 0);
-    assert_nothing_left(&app, &bucket).await;
+    for fault in [ELSEWHERE, ELSEWHERE_REGIONAL] {
+        let app = TestApp::spawn().await;
+        let bucket = unique("elsewhere");
+        app.faults.fail_once("s3:HeadBucket", fault);
+        let r = app.post(&app.buckets(""), create_body(&bucket)).await;
+        r.assert_status(409);
+        assert_eq!(r.code(), "BucketAlreadyExists", "{fault:?}");
+        assert_eq!(r.json()["rollback"]["complete"], true, "{}", r.text());
+        assert_eq!(app.faults.count("s3:CreateBucket"), 0);
+        assert_nothing_left(&app, &bucket).await;
+    }
 
     let (app, w) = TestApp::spawn_websites().await;
     let name = site_name(&w, "elsewhere");
@@ -376,7 +382,7 @@ async fn a_bucket_in_another_region_is_taken() {
 }
 
 /// Every S3 call on the bucket answers as S3 does for a bucket in another region.
-fn move_away(app: &TestApp) {
+fn move_away(app: &TestApp, fault: Fault) {
     for op in [
         "s3:HeadBucket",
         "s3:GetBucketTagging",
@@ -385,7 +391,7 @@ fn move_away(app: &TestApp) {
         "s3:ListObjectsV2",
         "s3:ListObjectVersions",
     ] {
-        app.faults.fail_always(op, ELSEWHERE);
+        app.faults.fail_always(op, fault);
     }
 }
 
@@ -394,51 +400,55 @@ async fn head_show_and_delete_of_a_bucket_in_another_region_say_so() {
     let app = TestApp::spawn().await;
     let bucket = unique("moved");
     app.create_bucket(&bucket).await;
-    move_away(&app);
+    for fault in [ELSEWHERE, ELSEWHERE_REGIONAL] {
+        move_away(&app, fault);
 
-    let r = app
-        .request(Method::HEAD, &app.buckets(&format!("/{bucket}")), None)
-        .await;
-    r.assert_status(409);
-    assert!(r.body.is_empty());
+        let r = app
+            .request(Method::HEAD, &app.buckets(&format!("/{bucket}")), None)
+            .await;
+        r.assert_status(409);
+        assert!(r.body.is_empty());
 
-    let r = app.get(&app.buckets(&format!("/{bucket}"))).await;
-    r.assert_status(409);
-    assert_eq!(r.code(), "BucketInOtherRegion");
-    assert!(
-        r.json()["detail"].as_str().unwrap().contains("eu-west-1"),
-        "{}",
-        r.text()
-    );
+        let r = app.get(&app.buckets(&format!("/{bucket}"))).await;
+        r.assert_status(409);
+        assert_eq!(r.code(), "BucketInOtherRegion", "{fault:?}");
+        if fault == ELSEWHERE {
+            assert!(
+                r.json()["detail"].as_str().unwrap().contains("eu-west-1"),
+                "{}",
+                r.text()
+            );
+        }
 
-    let r = app.delete(&app.buckets(&format!("/{bucket}"))).await;
-    r.assert_status(409);
-    assert_eq!(r.code(), "BucketInOtherRegion");
-    assert!(
-        r.json()["detail"].as_str().unwrap().contains("eu-west-1"),
-        "{}",
-        r.text()
-    );
+        let r = app.delete(&app.buckets(&format!("/{bucket}"))).await;
+        r.assert_status(409);
+        assert_eq!(r.code(), "BucketInOtherRegion", "{fault:?}");
+        assert!(
+            r.json()["detail"].as_str().unwrap().contains("eu-west-1"),
+            "{}",
+            r.text()
+        );
 
-    let r = app
-        .post(
-            &app.buckets(&format!("/{bucket}/users")),
-            json!({"User": {"UserName": unique("u")}}),
-        )
-        .await;
-    r.assert_status(409);
-    assert_eq!(r.code(), "BucketInOtherRegion");
+        let r = app
+            .post(
+                &app.buckets(&format!("/{bucket}/users")),
+                json!({"User": {"UserName": unique("u")}}),
+            )
+            .await;
+        r.assert_status(409);
+        assert_eq!(r.code(), "BucketInOtherRegion", "{fault:?}");
 
-    // Nothing was deleted, and nothing made by the user create is left.
-    app.faults.clear();
-    assert!(app.aws.bucket_exists(&bucket).await);
-    assert!(app.aws.group_exists(&format!("{bucket}-BktAdmGrp")).await);
-    assert_eq!(
-        app.aws.policy_names().await,
-        vec![format!("{bucket}-BktAdmPlc")]
-    );
-    let users = app.aws.iam.list_users().send().await.unwrap();
-    assert!(users.users().is_empty());
+        // Nothing was deleted, and nothing made by the user create is left.
+        app.faults.clear();
+        assert!(app.aws.bucket_exists(&bucket).await);
+        assert!(app.aws.group_exists(&format!("{bucket}-BktAdmGrp")).await);
+        assert_eq!(
+            app.aws.policy_names().await,
+            vec![format!("{bucket}-BktAdmPlc")]
+        );
+        let users = app.aws.iam.list_users().send().await.unwrap();
+        assert!(users.users().is_empty());
+    }
 }
 
 /// The HeadBucket answer alone stops a delete: the other reads would not have said so on their own here.
@@ -467,7 +477,7 @@ async fn a_website_in_another_region_says_so() {
     let (app, w) = TestApp::spawn_websites().await;
     let name = site_name(&w, "moved");
     create_site(&app, &name).await;
-    move_away(&app);
+    move_away(&app, ELSEWHERE);
     let path = app.websites(&format!("/{name}"));
 
     app.request(Method::HEAD, &path, None)
