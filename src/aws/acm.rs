@@ -1,10 +1,23 @@
 //! The ACM calls the service makes: finding the certificate of a website (always in us-east-1, where
 //! CloudFront takes its certificates from).
 
-use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, CertificateSummary};
+use aws_sdk_acm::types::{
+    CertificateDetail, CertificateStatus, CertificateSummary, Filters, KeyAlgorithm,
+};
 
 use super::error::err;
 use super::{AwsAccount, AwsError, Service};
+
+/// Every key type an ACM certificate can have.
+pub const KEY_TYPES: [&str; 7] = [
+    "RSA_1024",
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "EC_prime256v1",
+    "EC_secp384r1",
+    "EC_secp521r1",
+];
 
 /// Whether a certificate name (`example.org`, `*.example.org`) covers `host`.
 pub fn covers(pattern: &str, host: &str) -> bool {
@@ -32,13 +45,21 @@ impl AwsAccount {
         })
     }
 
-    /// Every issued certificate of the account in us-east-1.
+    /// Every issued certificate of the account in us-east-1, whatever its key type.
     pub async fn issued_certificates(&self) -> Result<Vec<CertificateSummary>, AwsError> {
+        // Without a key type filter ACM lists only RSA-1024 and RSA-2048 certificates: an EC or larger RSA
+        // certificate of the domain would not be found.
+        let every_key_type = Filters::builder()
+            .set_key_types(Some(
+                KEY_TYPES.iter().map(|k| KeyAlgorithm::from(*k)).collect(),
+            ))
+            .build();
         let mut all = Vec::new();
         let mut pages = self
             .acm
             .list_certificates()
             .certificate_statuses(CertificateStatus::Issued)
+            .includes(every_key_type)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -51,7 +72,18 @@ impl AwsAccount {
 
 #[cfg(test)]
 mod tests {
-    use super::covers;
+    use aws_sdk_acm::types::KeyAlgorithm;
+
+    use super::{covers, KEY_TYPES};
+
+    #[test]
+    fn every_key_type_the_sdk_knows_is_asked_for() {
+        let mut known: Vec<&str> = KeyAlgorithm::values().to_vec();
+        known.sort_unstable();
+        let mut asked = KEY_TYPES.to_vec();
+        asked.sort_unstable();
+        assert_eq!(asked, known);
+    }
 
     #[test]
     fn wildcards_cover_one_label() {

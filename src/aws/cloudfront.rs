@@ -10,6 +10,9 @@ use super::{AwsAccount, AwsError, Service};
 use crate::domain::tags::Tag as WireTag;
 use crate::domain::website::origin_serves_bucket;
 
+/// How often an update is made on a freshly read configuration when its ETag went stale in between.
+const STALE_ETAG_ATTEMPTS: u32 = 4;
+
 fn missing(operation: &'static str, field: &str) -> AwsError {
     AwsError::missing_field(Service::CloudFront, operation, field)
 }
@@ -104,20 +107,40 @@ impl AwsAccount {
     /// Disables the distribution (the first step to deleting it) and releases its aliases, so the site's name
     /// can be served by a new distribution before the cleaner deletes this one (CloudFront refuses an alias
     /// that another distribution, even a disabled one, still holds). A no-op when that is done already.
+    ///
+    /// The update quotes the ETag of the configuration it read; when something else changed the distribution in
+    /// between (CloudFront answers `PreconditionFailed`), the configuration is read again and the update made on
+    /// top of it, a few times at most.
     pub async fn disable_distribution(&self, id: &str) -> Result<Distribution, AwsError> {
-        let (mut config, etag) = self.get_distribution_config(id).await?;
-        let has_aliases = config.aliases().is_some_and(|a| a.quantity > 0);
-        if !config.enabled && !has_aliases {
-            return self.get_distribution(id).await;
+        let mut delay = std::time::Duration::from_millis(100);
+        let mut attempt = 1;
+        loop {
+            let (mut config, etag) = self.get_distribution_config(id).await?;
+            let has_aliases = config.aliases().is_some_and(|a| a.quantity > 0);
+            if !config.enabled && !has_aliases {
+                return self.get_distribution(id).await;
+            }
+            config.enabled = false;
+            config.aliases = Some(
+                aws_sdk_cloudfront::types::Aliases::builder()
+                    .quantity(0)
+                    .build()
+                    .expect("quantity is set"),
+            );
+            match self.update_distribution(id, config, &etag).await {
+                Err(e) if e.has_code("PreconditionFailed") && attempt < STALE_ETAG_ATTEMPTS => {
+                    tracing::debug!(
+                        distribution = id,
+                        attempt,
+                        "stale ETag, reading the distribution again"
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
         }
-        config.enabled = false;
-        config.aliases = Some(
-            aws_sdk_cloudfront::types::Aliases::builder()
-                .quantity(0)
-                .build()
-                .expect("quantity is set"),
-        );
-        self.update_distribution(id, config, &etag).await
     }
 
     pub async fn delete_distribution(&self, id: &str, etag: &str) -> Result<(), AwsError> {

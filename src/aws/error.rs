@@ -44,6 +44,8 @@ pub enum ErrorKind {
     Invalid,
     /// The call exceeded its deadline: it may or may not have taken effect.
     Timeout,
+    /// The bucket exists, in another region than the client's: S3 answers 301 with the bucket's region.
+    OtherRegion,
     /// AWS could not be reached, or answered 5xx after retries.
     Unavailable,
     Other,
@@ -59,6 +61,8 @@ pub struct AwsError {
     pub message: Option<String>,
     pub request_id: Option<String>,
     pub status: Option<u16>,
+    /// The bucket's region, when S3 said it is in another one (`x-amz-bucket-region`).
+    pub bucket_region: Option<String>,
 }
 
 impl fmt::Display for AwsError {
@@ -103,11 +107,20 @@ impl AwsError {
                     .map(str::to_owned)
             })
         });
+        let bucket_region = err
+            .raw_response()
+            .and_then(|r| r.headers().get("x-amz-bucket-region"))
+            .map(str::to_owned);
         let kind = match &err {
             SdkError::TimeoutError(_) => ErrorKind::Timeout,
             SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
             SdkError::DispatchFailure(_) => ErrorKind::Unavailable,
             SdkError::ResponseError(_) => ErrorKind::Unavailable,
+            SdkError::ServiceError(_)
+                if service == Service::S3 && bare_region_answer(status, code.as_deref()) =>
+            {
+                ErrorKind::OtherRegion
+            }
             SdkError::ServiceError(_) => classify(service, code.as_deref(), status),
             _ => ErrorKind::Other,
         };
@@ -124,6 +137,7 @@ impl AwsError {
             message,
             request_id,
             status,
+            bucket_region,
         }
     }
 
@@ -138,6 +152,11 @@ impl AwsError {
 
     pub fn is_already_exists(&self) -> bool {
         self.kind == ErrorKind::AlreadyExists
+    }
+
+    /// The bucket exists, but in another region than the account's.
+    pub fn is_other_region(&self) -> bool {
+        self.kind == ErrorKind::OtherRegion
     }
 
     pub fn has_code(&self, code: &str) -> bool {
@@ -189,6 +208,13 @@ fn classify(service: Service, code: Option<&str>, status: Option<u16>) -> ErrorK
         })
 }
 
+/// A HEAD answer has no body to carry a code: S3 answers HeadBucket for a bucket in another region with a bare
+/// 301 and the bucket's region in `x-amz-bucket-region`. (Through another regional endpoint the answer is a bare
+/// 400 naming the region; only the caller knows its own region to tell that from other 400s, see `head_bucket`.)
+fn bare_region_answer(status: Option<u16>, code: Option<&str>) -> bool {
+    status == Some(301) && code.is_none()
+}
+
 fn s3_kind(code: &str) -> Option<ErrorKind> {
     Some(match code {
         "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" => ErrorKind::AlreadyExists,
@@ -198,7 +224,12 @@ fn s3_kind(code: &str) -> Option<ErrorKind> {
         | "NoSuchTagSet"
         | "NoSuchBucketPolicy"
         | "NoSuchLifecycleConfiguration" => ErrorKind::NotFound,
+        // OperationAborted is transient (configuration calls on one bucket overlapped) and retried by the SDK
+        // clients (`TransientCodes`); it gets here only when it outlasted the retries.
         "BucketNotEmpty" | "OperationAborted" => ErrorKind::Conflict,
+        // Answers with a body for a bucket in another region: through the global or the bucket's legacy
+        // endpoint, and through another regional endpoint (the request was signed for the client's region).
+        "PermanentRedirect" | "AuthorizationHeaderMalformed" => ErrorKind::OtherRegion,
         "SlowDown" => ErrorKind::Throttled,
         "TooManyBuckets" => ErrorKind::LimitExceeded,
         "InvalidBucketName" | "InvalidArgument" | "InvalidRequest" | "MalformedXML"
@@ -213,6 +244,7 @@ fn iam_kind(code: &str) -> Option<ErrorKind> {
     Some(match code {
         "EntityAlreadyExists" => ErrorKind::AlreadyExists,
         "NoSuchEntity" => ErrorKind::NotFound,
+        // ConcurrentModification is retried by the SDK client first (`TransientCodes`), like OperationAborted.
         "DeleteConflict" | "ConcurrentModification" => ErrorKind::Conflict,
         "LimitExceeded" => ErrorKind::LimitExceeded,
         "MalformedPolicyDocument" | "InvalidInput" | "ValidationError" => ErrorKind::Invalid,
@@ -294,6 +326,7 @@ impl AwsError {
             message: Some(format!("response without {field}")),
             request_id: None,
             status: None,
+            bucket_region: None,
         }
     }
 }
@@ -332,6 +365,22 @@ mod tests {
             ),
             ErrorKind::Other
         );
+    }
+
+    #[test]
+    fn s3_names_another_region() {
+        // HeadBucket: no body, so no code.
+        assert!(bare_region_answer(Some(301), None));
+        assert!(!bare_region_answer(Some(400), None));
+        assert!(!bare_region_answer(Some(403), None));
+        assert!(!bare_region_answer(Some(404), Some("NotFound")));
+        for code in ["PermanentRedirect", "AuthorizationHeaderMalformed"] {
+            assert_eq!(
+                classify(Service::S3, Some(code), Some(301)),
+                ErrorKind::OtherRegion
+            );
+        }
+        assert_eq!(classify(Service::Iam, None, Some(301)), ErrorKind::Other);
     }
 
     #[test]

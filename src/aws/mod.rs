@@ -6,6 +6,7 @@ pub mod cloudfront;
 pub mod error;
 pub mod iam;
 mod observe;
+mod retry;
 pub mod route53;
 pub mod s3;
 
@@ -49,7 +50,8 @@ pub struct AwsAccount {
 impl AwsAccount {
     /// Builds the clients: region, optional endpoint (S3 path-style), static credentials or the default chain,
     /// optionally a role assumed for every call (the SDK caches and refreshes its credentials), standard retries
-    /// and a deadline on every call.
+    /// (S3 and IAM also retry the answers that mean "a concurrent change got in the way", see `retry`) and a
+    /// deadline on every call, retries included.
     pub async fn connect(
         name: &str,
         config: &AccountConfig,
@@ -103,12 +105,14 @@ impl AwsAccount {
             s3: client(
                 // Emulators and S3-compatible stores behind one endpoint need path-style addressing.
                 aws_sdk_s3::config::Builder::from(&shared)
-                    .force_path_style(config.endpoint.is_some()),
+                    .force_path_style(config.endpoint.is_some())
+                    .retry_classifier(retry::TransientCodes::S3),
                 &interceptors,
                 aws_sdk_s3::Client::from_conf,
             ),
             iam: client(
-                aws_sdk_iam::config::Builder::from(&shared),
+                aws_sdk_iam::config::Builder::from(&shared)
+                    .retry_classifier(retry::TransientCodes::IAM),
                 &interceptors,
                 aws_sdk_iam::Client::from_conf,
             ),

@@ -51,6 +51,8 @@ impl PublicAccess {
 }
 
 impl AwsAccount {
+    /// A bucket in another region than the account's is an error of kind `OtherRegion` (S3 answers 301 with
+    /// the bucket's region): it exists, but none of the account's routes can act on it through this client.
     pub async fn head_bucket(&self, bucket: &BucketName) -> Result<BucketState, AwsError> {
         match self
             .s3
@@ -63,6 +65,17 @@ impl AwsAccount {
             Ok(_) => Ok(BucketState::Reachable),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(BucketState::Missing),
             Err(e) if e.kind == ErrorKind::AccessDenied => Ok(BucketState::Forbidden),
+            // Through another regional endpoint S3 answers a bare 400 that names the bucket's region.
+            Err(e)
+                if e.status == Some(400)
+                    && e.code.is_none()
+                    && (e.bucket_region.as_deref()).is_some_and(|r| r != self.config.region) =>
+            {
+                Err(AwsError {
+                    kind: ErrorKind::OtherRegion,
+                    ..e
+                })
+            }
             Err(e) => Err(e),
         }
     }
@@ -451,6 +464,8 @@ pub struct ListedObject {
     pub key: String,
     pub etag: String,
     pub delete_marker: bool,
+    /// In a listing of versions: the version's id (`null` for one written while versioning was off).
+    pub version_id: Option<String>,
 }
 
 impl AwsAccount {
@@ -540,6 +555,25 @@ impl AwsAccount {
         Ok(())
     }
 
+    /// Deletes one version of an object, or one delete marker, for good. Without a version id this is a plain
+    /// delete, which in a versioned bucket only adds a delete marker.
+    pub async fn delete_object_version(
+        &self,
+        bucket: &BucketName,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(), AwsError> {
+        self.s3
+            .delete_object()
+            .bucket(bucket.as_str())
+            .key(key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await
+            .map_err(err(Service::S3, "DeleteObject"))?;
+        Ok(())
+    }
+
     /// Up to `limit` objects of the bucket (versions and delete markers included when `versions`).
     pub async fn list_some_objects(
         &self,
@@ -560,11 +594,13 @@ impl AwsAccount {
                 key: v.key().unwrap_or_default().to_owned(),
                 etag: v.e_tag().unwrap_or_default().to_owned(),
                 delete_marker: false,
+                version_id: v.version_id().map(str::to_owned),
             });
             let markers = out.delete_markers().iter().map(|m| ListedObject {
                 key: m.key().unwrap_or_default().to_owned(),
                 etag: String::new(),
                 delete_marker: true,
+                version_id: m.version_id().map(str::to_owned),
             });
             Ok(objects.chain(markers).collect())
         } else {
@@ -583,6 +619,7 @@ impl AwsAccount {
                     key: o.key().unwrap_or_default().to_owned(),
                     etag: o.e_tag().unwrap_or_default().to_owned(),
                     delete_marker: false,
+                    version_id: None,
                 })
                 .collect())
         }

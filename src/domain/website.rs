@@ -86,11 +86,16 @@ pub fn placeholder_page(website: &str) -> String {
 /// prefix) whose content is the placeholder page, known by its ETag (the MD5 of a single-part upload).
 pub fn is_placeholder(website: &str, key: &str, etag: &str) -> bool {
     use md5::{Digest, Md5};
-    if key != "index.html" && !key.ends_with("/index.html") {
+    if !is_placeholder_key(key) {
         return false;
     }
     let digest = hex::encode(Md5::digest(placeholder_page(website).as_bytes()));
     etag.trim_matches('"') == digest
+}
+
+/// Whether a key is where the service puts placeholders: `index.html`, at the root or under a prefix.
+pub fn is_placeholder_key(key: &str) -> bool {
+    key == "index.html" || key.ends_with("/index.html")
 }
 
 /// Whether a CloudFront origin domain is one of `bucket`'s S3 endpoints — the website endpoint of any region

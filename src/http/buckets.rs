@@ -124,7 +124,8 @@ pub async fn list(
 
 #[utoipa::path(head, operation_id = "head_bucket", path = "/v1/s3/{account}/buckets/{bucket}", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), security(("token" = [])),
     responses((status = 200, description = "The bucket exists"), (status = 403, description = "It exists but the service cannot reach it"),
-              (status = 404, description = "No such bucket or account")))]
+              (status = 404, description = "No such bucket or account"),
+              (status = 409, description = "It exists in another region than the account's (BucketInOtherRegion)")))]
 pub async fn head(
     State(state): State<AppState>,
     Params((account, bucket)): Params<(String, String)>,

@@ -179,6 +179,20 @@ impl From<AwsError> for ApiError {
                 "Conflict",
                 format!("{what}: {aws_says}"),
             ),
+            // The account's clients reach buckets in the account's region only; a client for the bucket's region
+            // would be another configured account.
+            ErrorKind::OtherRegion => (
+                StatusCode::CONFLICT,
+                "BucketInOtherRegion",
+                match &e.bucket_region {
+                    Some(region) => format!(
+                        "{what}: the bucket is in region {region}, not in the region this account is configured for"
+                    ),
+                    None => format!(
+                        "{what}: the bucket is in another region than the one this account is configured for"
+                    ),
+                },
+            ),
             ErrorKind::AccessDenied => (
                 StatusCode::FORBIDDEN,
                 "AwsAccessDenied",

@@ -63,7 +63,7 @@ impl utoipa::IntoResponses for Errors {
             (404, "Unknown account, or the resource does not exist"),
             (
                 409,
-                "The resource exists already, is not empty, or is a website's bucket (IsWebsite)",
+                "The resource exists already, is not empty, is a website's bucket (IsWebsite), or is a bucket in another region than the account's (BucketInOtherRegion)",
             ),
             (413, "Request body over 64 KiB"),
             (429, "AWS throttling or an AWS quota"),

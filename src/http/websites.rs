@@ -120,7 +120,8 @@ pub async fn create(
 
 #[utoipa::path(head, operation_id = "head_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
     responses((status = 200, description = "The website's bucket exists"), (status = 400, description = "Invalid name or domain"),
-              (status = 403, description = "It exists but the service cannot reach it"), (status = 404, description = "No such website or account")))]
+              (status = 403, description = "It exists but the service cannot reach it"), (status = 404, description = "No such website or account"),
+              (status = 409, description = "The bucket exists in another region than the account's (BucketInOtherRegion)")))]
 pub async fn head(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,

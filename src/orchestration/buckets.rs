@@ -135,6 +135,11 @@ pub(crate) async fn create_bucket_resources(
     // 1. Is the name free? ∥ The marker: it records the create for the cleaner should the process die, and its
     //    name is the lock — of concurrent creates of one name exactly one makes it.
     let (state, marked) = tokio::join!(aws.head_bucket(bucket), ctx.begin(intent, journal));
+    // A bucket in another region exists all the same: the name is taken.
+    let state = state.or_else(|e| match e.is_other_region() {
+        true => Ok(BucketState::Forbidden),
+        false => Err(e),
+    });
     // A taken bucket name explains a taken lock best; report that first.
     if matches!(state, Ok(BucketState::Reachable | BucketState::Forbidden)) {
         return Err(OpError::exists(Resource::Bucket, bucket.as_str()));

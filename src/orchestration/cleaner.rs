@@ -1,11 +1,13 @@
 //! The cleaner: deletes the distributions that website deletes (and rollbacks) left disabled, once CloudFront
-//! has deployed them and their bucket is gone (ORCHESTRATION §5).
+//! has deployed them and they no longer serve a site: their bucket is gone, or the site was created again and
+//! its bucket records its new distribution (ORCHESTRATION §5).
 
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use rand::Rng;
 
+use super::websites::serves;
 use super::{Ctx, OpError};
 use crate::aws::s3::BucketState;
 use crate::config::CleanerConfig;
@@ -26,8 +28,9 @@ pub struct CleanReport {
 /// One run: first the creates that stopped processes left unfinished longer than `reclaim_after` ago are
 /// reclaimed (their distributions disabled, so that a later run deletes them); then, over the account's
 /// distributions, each disabled, deployed, org-tagged distribution whose origin bucket no longer exists in this
-/// account is deleted. A failure skips that distribution, not the run; losing a race with another replica
-/// (already deleted, changed meanwhile) is not a failure.
+/// account, or whose site's bucket records another distribution of the site, is deleted. A failure skips that
+/// distribution, not the run; losing a race with another replica (already deleted, changed meanwhile) is not a
+/// failure.
 pub async fn run_once(ctx: &Ctx, reclaim_after: Duration) -> Result<CleanReport, OpError> {
     let reclaimed = super::reclaim::run(ctx, reclaim_after).await?;
     let aws = &ctx.aws;
@@ -87,9 +90,18 @@ async fn clean_one(
     let Some(bucket) = origin.as_deref().and_then(|o| BucketName::parse(o).ok()) else {
         return Ok(false);
     };
-    // A bucket of that name in another account is not ours: the distribution is orphaned all the same.
-    if aws.head_bucket(&bucket).await? == BucketState::Reachable {
-        return Ok(false);
+    // A bucket of that name in another account or another region is not the site's: the distribution is
+    // orphaned all the same. A site whose bucket exists keeps its current distribution; an older one, left
+    // disabled by an earlier delete of the site, is no longer the one the bucket records.
+    match aws.head_bucket(&bucket).await {
+        Ok(BucketState::Reachable) => {
+            if !superseded(ctx, &bucket, &d.id).await? {
+                return Ok(false);
+            }
+        }
+        Ok(BucketState::Missing | BucketState::Forbidden) => {}
+        Err(e) if e.is_other_region() => {}
+        Err(e) => return Err(e.into()),
     }
     let (config, etag) = match aws.get_distribution_config(&d.id).await {
         Err(e) if e.is_not_found() => return Ok(false),
@@ -107,6 +119,24 @@ async fn clean_one(
         Err(e) if e.is_not_found() || e.kind == crate::aws::ErrorKind::Conflict => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whether the site's bucket records another distribution as its own, one that exists and serves the bucket:
+/// then `id` belongs to an earlier life of the site. A bucket that records nothing (a site of the earlier
+/// service, or a create still running) or an id that is not the site's keeps `id`: when in doubt, nothing is
+/// deleted.
+async fn superseded(ctx: &Ctx, bucket: &BucketName, id: &str) -> Result<bool, OpError> {
+    let Some(facts) = ctx.facts(bucket).await? else {
+        return Ok(false);
+    };
+    let Some(current) = facts.distribution_id() else {
+        return Ok(false);
+    };
+    if current == id || !facts.managed {
+        return Ok(false);
+    }
+    let current = crate::aws::iam::found(ctx.aws.get_distribution(&current).await)?;
+    Ok(current.is_some_and(|d| serves(&d, bucket)))
 }
 
 /// Runs the cleaner for one account until the process stops: first after one random splay, then every

@@ -25,8 +25,8 @@ use crate::domain::names::{scoped_iam_prefix, BucketGroup, BucketName, GroupKind
 use crate::domain::policy::Subject;
 use crate::domain::tags::{CallerTags, Tag};
 use crate::domain::website::{
-    is_placeholder, origin_serves_bucket, placeholder_page, website_endpoint, WebsiteName,
-    DISTRIBUTION_TAG, PLACEHOLDER_TAGGING,
+    is_placeholder, is_placeholder_key, origin_serves_bucket, placeholder_page, website_endpoint,
+    WebsiteName, DISTRIBUTION_TAG, PLACEHOLDER_TAGGING,
 };
 
 /// Public ACLs stay blocked; the public-read bucket policy that CloudFront's custom origin needs is allowed.
@@ -140,7 +140,7 @@ impl Ctx {
 }
 
 /// Whether the distribution's origin is the website's bucket.
-fn serves(d: &Distribution, site: &BucketName) -> bool {
+pub(crate) fn serves(d: &Distribution, site: &BucketName) -> bool {
     d.distribution_config()
         .and_then(|c| c.origins())
         .is_some_and(|o| {
@@ -364,11 +364,15 @@ async fn create_steps(
     })
 }
 
-/// Whether the objects listed are nothing but the service's placeholders.
+/// Whether the objects listed are nothing but the service's placeholders. In a listing of versions, that is
+/// every version of them and the delete markers where they were (a site admin may have turned versioning on
+/// and written a placeholder again): a delete marker hides no content of its own, and content it hides is
+/// listed as a version of its own.
 fn only_placeholders(site: &str, objects: &[crate::aws::s3::ListedObject]) -> bool {
-    objects
-        .iter()
-        .all(|o| !o.delete_marker && is_placeholder(site, &o.key, &o.etag))
+    objects.iter().all(|o| match o.delete_marker {
+        true => is_placeholder_key(&o.key),
+        false => is_placeholder(site, &o.key, &o.etag),
+    })
 }
 
 /// The bucket's facts ∥ emptiness ∥ logging ∥ DNS record, then the distribution by the id in the bucket's tags:
@@ -557,14 +561,20 @@ pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpE
     };
     let deleted = iam.tear_down(ctx, bucket, &names).await?;
     if state != BucketState::Missing {
-        let removed = join_all(
-            objects
-                .iter()
-                .map(|o| async move { gone(aws.delete_object(bucket, &o.key).await) }),
-        )
+        // Every version and delete marker by its id: in a versioned bucket a plain delete would only add a
+        // delete marker, and the bucket could not be deleted.
+        let removed = join_all(objects.iter().map(|o| async move {
+            gone(
+                aws.delete_object_version(bucket, &o.key, o.version_id.as_deref())
+                    .await,
+            )
+        }))
         .await;
         first_error(removed.into_iter().map(|r| r.map_err(OpError::from)))?;
-        gone(aws.delete_bucket(bucket).await)?;
+        gone(aws.delete_bucket(bucket).await).map_err(|e| match e.has_code("BucketNotEmpty") {
+            true => OpError::NotEmpty(site.as_str().to_owned()),
+            false => OpError::from(e),
+        })?;
     }
     Ok(DeletedWebsite {
         iam: DeletedBucket {

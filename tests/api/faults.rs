@@ -9,10 +9,13 @@
 //! Rules apply per *attempt* (`modify_before_transmit` runs once per attempt):
 //! `fail_once` with a retryable fault (e.g. a 500) fails the first attempt
 //! and lets the SDK's retry reach moto; `fail_always` fails every attempt.
-//! [`Faults::calls`] records once per *operation*, however often it is retried.
+//! [`Faults::calls`] records once per *operation*, however often it is retried;
+//! [`Faults::attempts`] counts every attempt.
 //! The standard retry strategy retries 5xx, connection errors and
 //! throttling codes (`Throttling`, `SlowDown`, `LimitExceededException`, ...
-//! even with a 4xx): use `fail_always` to make those reach the caller.
+//! even with a 4xx), and the service's clients add S3 `OperationAborted` and
+//! IAM `ConcurrentModification`: use `fail_always` to make those reach the
+//! caller.
 
 // Not every test binary uses the whole API.
 #![allow(dead_code)]
@@ -49,6 +52,12 @@ pub enum Fault {
     Hang,
     /// The connection is refused (nothing listens on the port).
     Refuse,
+    /// S3's answer for a bucket in another region: 301 with `x-amz-bucket-region`, and (but for HEAD) a
+    /// `PermanentRedirect` error body.
+    Redirect { region: &'static str },
+    /// The same, as answered through another regional endpoint: 400, `x-amz-bucket-region`, and (but for
+    /// HEAD) an `AuthorizationHeaderMalformed` error body.
+    WrongRegion { region: &'static str },
 }
 
 /// Shared fault rules and call log; clones share state.
@@ -65,6 +74,11 @@ struct State {
     /// Checked in insertion order; the first match wins.
     rules: VecDeque<Rule>,
     calls: Vec<String>,
+    /// Every attempt (retries included), as `"service:Operation"`.
+    attempts: Vec<String>,
+    /// Operations whose request bodies are kept, and the bodies kept.
+    capture: Vec<String>,
+    bodies: Vec<(String, String)>,
 }
 
 #[derive(Debug)]
@@ -103,6 +117,24 @@ impl Faults {
     /// How many times `op` appears in [`Faults::calls`].
     pub fn count(&self, op: &str) -> usize {
         self.state().calls.iter().filter(|c| *c == op).count()
+    }
+
+    /// How many attempts of `op` were sent, the SDK's retries included.
+    pub fn attempts(&self, op: &str) -> usize {
+        self.state().attempts.iter().filter(|c| *c == op).count()
+    }
+
+    /// Keeps the request body of every later attempt of `op`, for [`Faults::bodies`].
+    pub fn capture(&self, op: &str) {
+        self.state().capture.push(op.to_owned());
+    }
+
+    /// The request bodies of `op` kept since [`Faults::capture`], in order.
+    pub fn bodies(&self, op: &str) -> Vec<String> {
+        (self.state().bodies.iter())
+            .filter(|(o, _)| o == op)
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 
     fn add(&self, op: &str, fault: Fault, once: bool) {
@@ -205,13 +237,23 @@ impl Intercept for Faults {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let (service, name) = operation(cfg);
+        let op = format!("{service}:{name}");
         let body = context
             .request()
             .body()
             .bytes()
             .unwrap_or_default()
             .to_vec();
-        let Some(fault) = self.take(&format!("{service}:{name}"), &body) else {
+        {
+            let mut state = self.state();
+            state.attempts.push(op.clone());
+            if state.capture.contains(&op) {
+                state
+                    .bodies
+                    .push((op.clone(), String::from_utf8_lossy(&body).into_owned()));
+            }
+        }
+        let Some(fault) = self.take(&op, &body) else {
             return Ok(());
         };
         // The request is already signed; the fault server ignores signatures.
@@ -221,6 +263,12 @@ impl Intercept for Faults {
                     "http://{}/__fault/error/{service}/{status}/{code}",
                     fault_server()
                 )
+            }
+            Fault::Redirect { region } => {
+                format!("http://{}/__fault/redirect/301/{region}", fault_server())
+            }
+            Fault::WrongRegion { region } => {
+                format!("http://{}/__fault/redirect/400/{region}", fault_server())
             }
             Fault::Hang => format!("http://{}/__fault/hang", fault_server()),
             Fault::Refuse => format!("http://127.0.0.1:{}/__fault/refused", refused_port()),
@@ -253,7 +301,8 @@ fn fault_server() -> SocketAddr {
                         tokio::net::TcpListener::from_std(listener).expect("tokio fault listener");
                     let app = Router::new()
                         .route("/__fault/hang", any(hang))
-                        .route("/__fault/error/{service}/{status}/{code}", any(error));
+                        .route("/__fault/error/{service}/{status}/{code}", any(error))
+                        .route("/__fault/redirect/{status}/{region}", any(redirect));
                     let _ = tx.send(());
                     axum::serve(listener, app).await.expect("fault server");
                 });
@@ -329,5 +378,36 @@ async fn error(Path((service, status, code)): Path<(String, u16, String)>, body:
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert("x-amz-request-id", HeaderValue::from_static("fault-1"));
     headers.insert("x-amzn-requestid", HeaderValue::from_static("fault-1"));
+    response
+}
+
+async fn redirect(Path((status, region)): Path<(u16, String)>, body: Body) -> Response {
+    let _ = axum::body::to_bytes(body, usize::MAX).await;
+    let body = if status == 301 {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code>\
+             <Message>The bucket you are attempting to access must be addressed using the specified endpoint. \
+             Please send all future requests to this endpoint.</Message>\
+             <Endpoint>s3.{region}.amazonaws.com</Endpoint><RequestId>fault-1</RequestId></Error>"
+        )
+    } else {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AuthorizationHeaderMalformed</Code>\
+             <Message>The authorization header is malformed; the region 'us-east-1' is wrong; expecting \
+             '{region}'</Message><Region>{region}</Region><RequestId>fault-1</RequestId></Error>"
+        )
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::MOVED_PERMANENTLY);
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    headers.insert(
+        "x-amz-bucket-region",
+        HeaderValue::from_str(&region).expect("a region is a header value"),
+    );
+    headers.insert("x-amz-request-id", HeaderValue::from_static("fault-1"));
     response
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod moto;
 mod ownership;
 mod policies;
+mod real_aws;
 mod reclaim;
 mod resilience;
 mod rollback;
