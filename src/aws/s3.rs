@@ -529,6 +529,15 @@ impl AwsAccount {
     }
 
     pub async fn object_exists(&self, bucket: &BucketName, key: &str) -> Result<bool, AwsError> {
+        Ok(self.object_etag(bucket, key).await?.is_some())
+    }
+
+    /// The object's ETag, or None when there is no such object.
+    pub async fn object_etag(
+        &self,
+        bucket: &BucketName,
+        key: &str,
+    ) -> Result<Option<String>, AwsError> {
         match self
             .s3
             .head_object()
@@ -538,8 +547,8 @@ impl AwsAccount {
             .await
             .map_err(err(Service::S3, "HeadObject"))
         {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
+            Ok(out) => Ok(Some(out.e_tag.unwrap_or_default())),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -18,7 +18,7 @@ use super::rollback::{Journal, Undo};
 use super::{Ctx, OpError};
 use crate::aws::route53::aliases;
 use crate::domain::names::{BucketGroup, BucketName, GroupKind, ScopePath};
-use crate::domain::website::{WebsiteName, DISTRIBUTION_TAG};
+use crate::domain::website::{is_placeholder, WebsiteName, DISTRIBUTION_TAG};
 
 /// What reclaiming did in one cleaner run.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -369,13 +369,14 @@ async fn reclaim_user(
         .iter()
         .filter_map(|k| k.access_key_id().map(str::to_owned))
         .collect();
-    let mut placeholder = scope
+    let placeholder = scope
         .as_ref()
         .map(|s| format!("{}index.html", s.key_prefix()));
-    let page = match &placeholder {
-        Some(key) => aws.object_exists(&bucket, key).await?,
-        None => true,
+    let etag = match &placeholder {
+        Some(key) => aws.object_etag(&bucket, key).await?,
+        None => None,
     };
+    let page = placeholder.is_none() || etag.is_some();
     let joined_all = wanted
         .iter()
         .all(|g| member_of.iter().any(|m| m == g.group.as_str()));
@@ -399,6 +400,8 @@ async fn reclaim_user(
             user: user.to_owned(),
         });
     }
+    // Whether the scope stays in use (a group of it that is not this create's, or that someone else joined).
+    let mut scope_kept = false;
     // Groups made by this create that no one else has joined. A user create makes only read-write, read-only and
     // path-scoped groups; the root admin groups are the bucket's (creation times are to the second, so "made
     // after the marker" alone could not tell them from a group made just before).
@@ -411,13 +414,17 @@ async fn reclaim_user(
             maybe(aws.get_policy(&arn)),
             maybe(aws.list_attached_group_policies(g.group.as_str())),
         );
-        let (group_ours, others) = match group? {
+        let (group_exists, group_ours, others) = match group? {
             Some((group, members)) => (
+                true,
                 made_since(Some(group.create_date().secs()), since),
                 members.iter().any(|m| m.user_name() != user),
             ),
-            None => (false, false),
+            None => (false, false, false),
         };
+        if others || (group_exists && !group_ours) {
+            scope_kept |= g.scope.is_some();
+        }
         if others {
             continue;
         }
@@ -439,16 +446,19 @@ async fn reclaim_user(
             journal.record(Undo::DeleteGroup {
                 group: g.group.as_str().to_owned(),
             });
-            // The scope's page was written by the create that made the scope's first group.
-            if let Some(key) = placeholder.take() {
-                journal.record(Undo::DeleteObject {
-                    bucket: bucket.clone(),
-                    key,
-                });
-            }
         }
         if policy_ours {
             journal.record(Undo::DeletePolicy { arn });
+        }
+    }
+    // The scope's placeholder page goes with the scope's last group — only when it is the service's page, so
+    // that a page the site's owners put there stays.
+    if let (Some(key), Some(etag), false) = (placeholder, etag, scope_kept) {
+        if is_placeholder(bucket.as_str(), &key, &etag) {
+            journal.record(Undo::DeleteObject {
+                bucket: bucket.clone(),
+                key,
+            });
         }
     }
     Ok(false)

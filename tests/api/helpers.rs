@@ -177,34 +177,8 @@ impl TestApp {
     ) -> (TestApp, Website) {
         let account_id = random_account_id();
         let aws = emulator(&account_id).await;
-        let domain = format!("{}.org", unique("dom"));
-        let zone = aws
-            .route53
-            .create_hosted_zone()
-            .name(&domain)
-            .caller_reference(unique("zone"))
-            .send()
-            .await
-            .unwrap();
-        let zone_id = zone
-            .hosted_zone()
-            .unwrap()
-            .id()
-            .trim_start_matches("/hostedzone/")
-            .to_owned();
-        let cert = aws
-            .acm
-            .request_certificate()
-            .domain_name(format!("*.{domain}"))
-            .subject_alternative_names(&domain)
-            .send()
-            .await
-            .unwrap();
-        let site = Website {
-            domain: domain.clone(),
-            zone_id,
-            cert_arn: cert.certificate_arn().unwrap().to_owned(),
-        };
+        let site = website_domain(&aws).await;
+        let domain = site.domain.clone();
         let for_config = site.clone();
         let app = TestApp::spawn_in(account_id, aws, move |c| {
             let account = c.accounts.get_mut("test").unwrap();
@@ -231,23 +205,7 @@ impl TestApp {
         let mut config = test_config(&account_id, &log_bucket);
         adjust(&mut config);
 
-        aws.s3
-            .create_bucket()
-            .bucket(&log_bucket)
-            .send()
-            .await
-            .unwrap();
-        // As in AWS, the access-log bucket must let the logging service write to it.
-        let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{log_bucket}/*")}]});
-        aws.s3
-            .put_bucket_policy()
-            .bucket(&log_bucket)
-            .policy(policy.to_string())
-            .send()
-            .await
-            .unwrap();
+        create_log_bucket(&aws, &log_bucket).await;
 
         let faults = Faults::default();
         let hooks = AwsHooks {
@@ -407,6 +365,114 @@ pub fn random_account_id() -> String {
         "{:012}",
         rand::rng().random_range(100_000_000_000u64..999_999_999_999)
     )
+}
+
+/// Starts the real binary with `config` (TOML, without `listenAddress`) on a free loopback port and waits until
+/// it answers. Returns the process, its address and the config file (to remove afterwards). A service that
+/// does not start fails the test with what it wrote on stderr.
+pub async fn start_binary(
+    config: &str,
+) -> (
+    std::process::Child,
+    std::net::SocketAddr,
+    std::path::PathBuf,
+) {
+    let port = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let path = std::env::temp_dir().join(format!("{}.toml", unique("binary")));
+    std::fs::write(
+        &path,
+        format!("listenAddress = \"127.0.0.1:{port}\"\n{config}"),
+    )
+    .unwrap();
+    let log = path.with_extension("log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_s3-api"))
+        .args(["--config", path.to_str().unwrap(), "serve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let started = std::time::Instant::now();
+    // The check blocks (up to seconds while the service starts): off the runtime, which may be serving what
+    // the service asks at start-up (a proxy in front of the emulator).
+    let answers = move || async move {
+        tokio::task::spawn_blocking(move || s3_api::server::healthcheck(addr).is_ok())
+            .await
+            .unwrap()
+    };
+    while !answers().await {
+        let exited = child.try_wait().unwrap();
+        if exited.is_some() || started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+            let _ = std::fs::remove_file(&log);
+            panic!("the service did not start ({exited:?}); stderr:\n{stderr}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // The process keeps writing to the file it was given; only its name goes.
+    let _ = std::fs::remove_file(&log);
+    (child, addr, path)
+}
+
+/// An access-log bucket in the account, with the bucket policy AWS requires for the logging service to write
+/// to it.
+pub async fn create_log_bucket(aws: &Emulator, log_bucket: &str) {
+    aws.s3
+        .create_bucket()
+        .bucket(log_bucket)
+        .send()
+        .await
+        .unwrap();
+    // As in AWS, the access-log bucket must let the logging service write to it.
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{log_bucket}/*")}]});
+    aws.s3
+        .put_bucket_policy()
+        .bucket(log_bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A fresh domain for websites in the account: a public hosted zone and an issued wildcard certificate for it.
+pub async fn website_domain(aws: &Emulator) -> Website {
+    let domain = format!("{}.org", unique("dom"));
+    let zone = aws
+        .route53
+        .create_hosted_zone()
+        .name(&domain)
+        .caller_reference(unique("zone"))
+        .send()
+        .await
+        .unwrap();
+    let zone_id = zone
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned();
+    let cert = aws
+        .acm
+        .request_certificate()
+        .domain_name(format!("*.{domain}"))
+        .subject_alternative_names(&domain)
+        .send()
+        .await
+        .unwrap();
+    Website {
+        domain,
+        zone_id,
+        cert_arn: cert.certificate_arn().unwrap().to_owned(),
+    }
 }
 
 /// The domain a website test's account serves.

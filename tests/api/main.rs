@@ -1,11 +1,14 @@
 //! Integration tests: the service against moto's AWS emulator, started by the harness.
 
 mod buckets;
+mod crash;
+mod creates;
 mod faults;
 mod helpers;
 mod moto;
 mod ownership;
 mod policies;
+mod proxy;
 mod real_aws;
 mod reclaim;
 mod resilience;

@@ -45,7 +45,7 @@ async fn clean(app: &TestApp, after: Duration) -> cleaner::CleanReport {
 /// Bucket create interrupted at each of its calls: after a clean, nothing of it is left, or all of it.
 #[tokio::test]
 async fn an_interrupted_bucket_create_is_reclaimed_at_every_call() {
-    for op in crate::rollback::BUCKET_CREATE_CALLS {
+    for op in crate::creates::BUCKET_CREATE_CALLS {
         let app = TestApp::spawn().await;
         let bucket = unique("kill");
         let req = buckets::CreateBucket {
@@ -81,7 +81,7 @@ async fn an_interrupted_bucket_create_is_reclaimed_at_every_call() {
 /// after a clean, no user and no group or policy of it is left; the bucket's own are intact.
 #[tokio::test]
 async fn an_interrupted_user_create_is_reclaimed_at_every_call() {
-    for op in crate::rollback::USER_CREATE_CALLS {
+    for op in crate::creates::USER_CREATE_CALLS {
         let app = TestApp::spawn().await;
         let bucket = unique("ukill");
         app.create_bucket(&bucket).await;
@@ -164,7 +164,7 @@ async fn a_younger_create_is_left_alone() {
 #[tokio::test]
 async fn an_interrupted_website_create_is_reclaimed_at_every_call() {
     use s3_api::orchestration::websites;
-    for op in crate::websites::WEBSITE_CREATE_CALLS {
+    for op in crate::creates::WEBSITE_CREATE_CALLS {
         let (app, w) = TestApp::spawn_websites().await;
         let name = crate::websites::site_name(&w, "wkill");
         let req = websites::CreateWebsite {

@@ -1,6 +1,5 @@
 //! The resilience stack: AWS deadlines, refused connections, overload, request timeouts, graceful stop.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
@@ -8,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::faults::Fault;
-use crate::helpers::{unique, TestApp, TOKEN};
+use crate::helpers::{start_binary, TestApp, TOKEN};
 use crate::moto;
 
 #[tokio::test]
@@ -105,45 +104,6 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> String {
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
     String::from_utf8_lossy(&response).into_owned()
-}
-
-/// Starts the real binary with `config` (TOML, without `listenAddress`) on a free loopback port and waits until
-/// it answers. Returns the process, its address and the config file (to remove afterwards).
-async fn start_binary(
-    config: &str,
-) -> (
-    std::process::Child,
-    std::net::SocketAddr,
-    std::path::PathBuf,
-) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let path = std::env::temp_dir().join(format!("{}.toml", unique("binary")));
-    std::fs::write(
-        &path,
-        format!("listenAddress = \"127.0.0.1:{port}\"\n{config}"),
-    )
-    .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_s3-api"))
-        .args(["--config", path.to_str().unwrap(), "serve"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let started = Instant::now();
-    while s3_api::server::healthcheck(addr).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the service did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    (child, addr, path)
 }
 
 /// The real binary: SIGTERM while a request waits on AWS lets the request finish, then the process exits 0.

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::creates::{
+    bucket_create_body, user_create_body, BUCKET_CREATE_CALLS, USER_CREATE_CALLS,
+};
 use crate::faults::Fault;
 use crate::helpers::{unique, TestApp};
 
@@ -12,22 +15,6 @@ const DENIED: Fault = Fault::Service {
     status: 403,
     code: "AccessDenied",
 };
-
-/// Every AWS call bucket create makes (with an access-log bucket and a lifecycle).
-pub(crate) const BUCKET_CREATE_CALLS: &[&str] = &[
-    "s3:HeadBucket",
-    "iam:CreatePolicy[s3-api-creating]",
-    "iam:CreatePolicy[BktAdmPlc]",
-    "s3:CreateBucket",
-    "iam:CreateGroup",
-    "iam:AttachGroupPolicy",
-    "s3:PutBucketTagging",
-    "s3:PutBucketEncryption",
-    "s3:PutPublicAccessBlock",
-    "s3:PutBucketOwnershipControls",
-    "s3:PutBucketLogging",
-    "s3:PutBucketLifecycleConfiguration",
-];
 
 async fn assert_no_bucket_left(app: &TestApp, bucket: &str) {
     assert!(
@@ -51,12 +38,9 @@ async fn assert_no_bucket_left(app: &TestApp, bucket: &str) {
 async fn the_test_covers_every_call_of_bucket_create() {
     let app = TestApp::spawn().await;
     let bucket = unique("calls");
-    app.post(
-        &app.buckets(""),
-        json!({"BucketInput": {"Bucket": bucket}, "Lifecycle": "deep-archive"}),
-    )
-    .await
-    .assert_status(202);
+    app.post(&app.buckets(""), bucket_create_body(&bucket))
+        .await
+        .assert_status(202);
     app.assert_create_calls(BUCKET_CREATE_CALLS);
 }
 
@@ -67,10 +51,7 @@ async fn bucket_create_rolls_back_when_any_call_fails() {
         let bucket = unique("rb");
         app.faults.fail_once(op, DENIED);
         let r = app
-            .post(
-                &app.buckets(""),
-                json!({"BucketInput": {"Bucket": bucket}, "Lifecycle": "deep-archive"}),
-            )
+            .post(&app.buckets(""), bucket_create_body(&bucket))
             .await;
         let problem = r.json();
         if *op == "s3:HeadBucket" {
@@ -147,21 +128,6 @@ async fn an_incomplete_rollback_says_what_is_left() {
     );
 }
 
-/// Every AWS call user create makes when it also creates the read-write group.
-pub(crate) const USER_CREATE_CALLS: &[&str] = &[
-    "iam:CreatePolicy[s3-api-creating]",
-    "s3:HeadBucket",
-    "s3:GetBucketTagging",
-    "s3:GetBucketWebsite",
-    "iam:GetGroup",
-    "iam:CreateUser",
-    "iam:CreatePolicy[BktRWPlc]",
-    "iam:CreateGroup",
-    "iam:AttachGroupPolicy",
-    "iam:AddUserToGroup",
-    "iam:CreateAccessKey",
-];
-
 async fn user_fixture() -> (TestApp, String, Vec<String>, Vec<String>) {
     let app = TestApp::spawn().await;
     let bucket = unique("urb");
@@ -190,7 +156,7 @@ async fn user_create_rolls_back_when_any_call_fails() {
         let r = app
             .post(
                 &app.buckets(&format!("/{bucket}/users")),
-                json!({"User": {"UserName": user}, "Groups": ["BktAdmGrp", "BktRWGrp"]}),
+                user_create_body(&user),
             )
             .await;
         r.assert_status(403);

@@ -3,6 +3,7 @@
 use axum::http::Method;
 use serde_json::{json, Value};
 
+use crate::creates::{scoped_website_user_body, WEBSITE_CREATE_CALLS, WEBSITE_USER_CREATE_CALLS};
 use crate::faults::Fault;
 use crate::helpers::{unique, TestApp, Website, ORG};
 
@@ -550,29 +551,6 @@ async fn website_users_at_the_root_and_scoped_to_a_path() {
     assert!(!app.aws.user_exists(&root).await);
 }
 
-/// Every AWS call website create makes.
-pub(crate) const WEBSITE_CREATE_CALLS: &[&str] = &[
-    "acm:ListCertificates",
-    "s3:HeadBucket",
-    "iam:CreatePolicy[s3-api-creating]",
-    "iam:CreatePolicy[BktAdmPlc]",
-    "iam:CreatePolicy[WebAdmPlc]",
-    "s3:CreateBucket",
-    "iam:CreateGroup",
-    "iam:AttachGroupPolicy",
-    "s3:PutBucketTagging",
-    "s3:PutBucketEncryption",
-    "s3:PutPublicAccessBlock",
-    "s3:PutBucketOwnershipControls",
-    "s3:PutBucketLogging",
-    "s3:PutBucketWebsite",
-    "s3:PutBucketPolicy",
-    "s3:PutObject",
-    "cloudfront:CreateDistributionWithTags",
-    "route53:ChangeResourceRecordSets",
-    "route53:ListResourceRecordSets",
-];
-
 #[tokio::test]
 async fn the_test_covers_every_call_of_website_create() {
     let (app, w) = TestApp::spawn_websites().await;
@@ -657,23 +635,6 @@ async fn a_website_delete_that_fails_half_way_finishes_when_repeated() {
     }
 }
 
-/// Every AWS call a website user create makes when it also creates a path-scoped group.
-const WEBSITE_USER_CREATE_CALLS: &[&str] = &[
-    "iam:CreatePolicy[s3-api-creating]",
-    "s3:HeadBucket",
-    "s3:GetBucketTagging",
-    "s3:GetBucketWebsite",
-    "iam:GetGroup",
-    "iam:CreateUser",
-    "iam:CreatePolicy[Plc]",
-    "iam:CreateGroup",
-    "iam:AttachGroupPolicy",
-    "iam:AddUserToGroup",
-    "iam:CreateAccessKey",
-    "s3:HeadObject",
-    "s3:PutObject",
-];
-
 #[tokio::test]
 async fn website_user_create_rolls_back_when_any_call_fails() {
     let (app, w) = TestApp::spawn_websites().await;
@@ -682,8 +643,7 @@ async fn website_user_create_rolls_back_when_any_call_fails() {
     let groups = app.aws.group_names().await;
     let policies = app.aws.policy_names().await;
     app.faults.clear_calls();
-    let body =
-        |user: &str| json!({"User": {"UserName": user, "Path": "/team/"}, "Groups": ["BktROGrp"]});
+    let body = scoped_website_user_body;
     let probe = unique("probe");
     app.post(&app.websites(&format!("/{name}/users")), body(&probe))
         .await
