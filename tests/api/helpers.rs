@@ -323,16 +323,7 @@ impl TestApp {
     /// Asserts that the AWS operations called since the last `clear_calls` are exactly `expected`.
     #[track_caller]
     pub fn assert_calls(&self, expected: &[&str]) {
-        let mut calls = self.faults.calls();
-        calls.sort();
-        calls.dedup();
-        let mut expected: Vec<String> = expected
-            .iter()
-            .map(|s| crate::faults::split_op(s).0.to_string())
-            .collect();
-        expected.sort();
-        expected.dedup();
-        assert_eq!(calls, expected);
+        assert_eq!(distinct(self.faults.calls()), distinct_ops(expected));
     }
 
     /// As `assert_calls`, for a create: its marker's removal (`iam:DeletePolicy`), which runs after the answer,
@@ -343,21 +334,28 @@ impl TestApp {
         if let Some(i) = calls.iter().position(|c| c == "iam:DeletePolicy") {
             calls.remove(i);
         }
-        let mut calls: Vec<String> = calls;
-        calls.sort();
-        calls.dedup();
-        let mut expected: Vec<String> = expected
-            .iter()
-            .map(|s| crate::faults::split_op(s).0.to_string())
-            .collect();
-        expected.sort();
-        expected.dedup();
-        assert_eq!(calls, expected);
+        assert_eq!(distinct(calls), distinct_ops(expected));
     }
 
     pub fn policy_arn(&self, name: &str) -> String {
         format!("arn:aws:iam::{}:policy/{name}", self.account_id)
     }
+}
+
+fn distinct(mut calls: Vec<String>) -> Vec<String> {
+    calls.sort();
+    calls.dedup();
+    calls
+}
+
+/// The operations a call list names, without the body parts some entries pick a call by (`faults::split_op`).
+fn distinct_ops(expected: &[&str]) -> Vec<String> {
+    distinct(
+        expected
+            .iter()
+            .map(|s| crate::faults::split_op(s).0.to_string())
+            .collect(),
+    )
 }
 
 pub fn random_account_id() -> String {
