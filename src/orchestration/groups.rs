@@ -42,15 +42,30 @@ pub(crate) async fn make_group(
         ctx.create_group_policy(g, bucket, subject),
         aws.create_group(&g.group, &g.iam_path)
     );
+    // Under `Conflict` the create holds the bucket name's lock: an existing policy or group made after its marker
+    // is its own, and an SDK retry answered "already exists" to the first attempt that made it.
     let policy = match policy {
-        Ok(p) => {
-            journal.record(Undo::DeletePolicy {
-                arn: p.arn().unwrap_or_default().to_owned(),
-            });
-            Ok(Some(p))
-        }
+        Ok(p) => Ok(Some(p)),
         Err(OpError::AlreadyExists { .. }) if if_exists == IfExists::Join => Ok(None),
+        Err(e @ OpError::AlreadyExists { .. }) => match own_policy(ctx, g, journal).await {
+            Some(p) => Ok(Some(p)),
+            None => Err(e),
+        },
         Err(e) => Err(e),
+    };
+    if let Ok(Some(p)) = &policy {
+        journal.record(Undo::DeletePolicy {
+            arn: p.arn().unwrap_or_default().to_owned(),
+        });
+    }
+    let group = match group {
+        Err(e) if e.is_already_exists() && if_exists == IfExists::Conflict => {
+            match aws.get_group(g.group.as_str()).await {
+                Ok((group, _)) if journal.made_under_lock(Some(group.create_date())) => Ok(group),
+                _ => Err(e),
+            }
+        }
+        other => other,
     };
     let group = match journal.created(
         group,
@@ -87,4 +102,13 @@ pub(crate) async fn make_group(
         p.attachment_count = Some(1);
     }
     Ok(MadeGroup { policy, group })
+}
+
+/// Group `g`'s policy when this create made it (see [`Journal::made_under_lock`]); a failed read counts as not.
+async fn own_policy(ctx: &Ctx, g: &BucketGroup, journal: &Journal) -> Option<Policy> {
+    let arn = (ctx.aws.policy_arn(&g.iam_path, g.policy.as_str()).await).ok()?;
+    let policy = ctx.aws.get_policy(&arn).await.ok()?;
+    journal
+        .made_under_lock(policy.create_date())
+        .then_some(policy)
 }

@@ -11,6 +11,7 @@
 //! A marker is never attached to anything; its document denies everything, so that attaching it by mistake
 //! could only take access away.
 
+use aws_sdk_iam::types::Policy;
 use serde::{Deserialize, Serialize};
 
 use super::rollback::Journal;
@@ -71,6 +72,22 @@ impl Intent {
     }
 }
 
+/// A marker's description: the intent, and the token of the create that made it.
+fn description(intent: &Intent, token: &str) -> String {
+    let mut value = serde_json::to_value(intent).expect("intents serialize");
+    value[CREATOR] = serde_json::Value::from(token);
+    value.to_string()
+}
+
+/// The token of the create that made the marker of this description.
+fn creator(description: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(description).ok()?;
+    value.get(CREATOR)?.as_str().map(str::to_owned)
+}
+
+/// The description's key of the creating create's token (the intent's own fields never use it).
+const CREATOR: &str = "create";
+
 /// The document of every marker: it grants nothing.
 fn marker_document() -> serde_json::Value {
     serde_json::json!({
@@ -83,23 +100,31 @@ impl Ctx {
     /// Makes the create's marker (and so takes its lock) and records it in the journal. Another create of the
     /// same name running — or one that a killed process left, until the cleaner reclaims it — is a conflict.
     pub(crate) async fn begin(&self, intent: &Intent, journal: &Journal) -> Result<(), OpError> {
-        let description = serde_json::to_string(intent).expect("intents serialize");
+        // A token of this create alone, so that it can tell its own marker from another create's.
+        let token = uuid::Uuid::new_v4().to_string();
         let made = self
             .aws
             .create_policy(
                 &intent.marker_name(),
                 MARKER_PATH,
                 &marker_document(),
-                &description,
+                &description(intent, &token),
                 std::slice::from_ref(&self.org_tag),
             )
             .await;
+        let made = match made {
+            // An SDK retry answering its own first attempt, or another create's lock.
+            Err(e) if e.is_already_exists() => match self.own_marker(intent, &token).await? {
+                Some(p) => Ok(p),
+                None => return Err(intent.taken()),
+            },
+            other => other,
+        };
         match made {
             Ok(p) => {
-                journal.set_marker(p.arn().unwrap_or_default().to_owned());
+                journal.set_marker(p.arn().unwrap_or_default().to_owned(), p.create_date);
                 Ok(())
             }
-            Err(e) if e.is_already_exists() => Err(intent.taken()),
             Err(e) if e.is_ambiguous() => {
                 // The marker may exist: record it, so that a rollback removes it and the create is never left
                 // behind unmarked.
@@ -107,11 +132,28 @@ impl Ctx {
                     .aws
                     .policy_arn(MARKER_PATH, intent.marker_name().as_str())
                     .await?;
-                journal.set_marker(arn);
+                journal.set_marker(arn, None);
                 Err(e.into())
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The marker of `intent`'s name when it is the one this create (`token`) made.
+    async fn own_marker(&self, intent: &Intent, token: &str) -> Result<Option<Policy>, OpError> {
+        let arn = (self.aws)
+            .policy_arn(MARKER_PATH, intent.marker_name().as_str())
+            .await?;
+        let policy = match self.aws.get_policy(&arn).await {
+            Ok(p) => p,
+            // Gone meanwhile: another create's, finished.
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(
+            (creator(policy.description().unwrap_or_default()).as_deref() == Some(token))
+                .then_some(policy),
+        )
     }
 
     /// Removes a finished create's marker, after the answer: it is off the critical path, and a process killed
@@ -150,6 +192,22 @@ mod tests {
         let text = serde_json::to_string(&intent).unwrap();
         assert!(text.len() < 1000, "IAM descriptions hold 1000 characters");
         assert_eq!(serde_json::from_str::<Intent>(&text).unwrap(), intent);
+    }
+
+    #[test]
+    fn a_description_names_its_create_and_still_reads_as_the_intent() {
+        let intent = Intent::CreateWebsite {
+            website: "site.example.org".into(),
+            index: "index.html".into(),
+        };
+        let text = description(&intent, "5f0c3e9a-token");
+        assert!(text.len() < 1000, "IAM descriptions hold 1000 characters");
+        assert_eq!(creator(&text).as_deref(), Some("5f0c3e9a-token"));
+        // The cleaner reads the intent of the same text.
+        assert_eq!(serde_json::from_str::<Intent>(&text).unwrap(), intent);
+        // A marker of an older version carries no token: no create claims it.
+        let old = serde_json::to_string(&intent).unwrap();
+        assert_eq!(creator(&old), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_sdk_iam::primitives::DateTime;
 use futures::future::join_all;
 use serde::Serialize;
 use tracing::Instrument;
@@ -195,6 +196,9 @@ struct Entries {
     /// The ARN of the create's marker: removed only once everything else is undone, so that whatever a rollback
     /// could not undo is still found by the cleaner.
     marker: Option<String>,
+    /// When the marker was made, as IAM reports it: whatever IAM made later under the create's lock is the
+    /// create's own.
+    marked_at: Option<DateTime>,
 }
 
 impl Journal {
@@ -206,12 +210,28 @@ impl Journal {
         self.0.lock().expect("journal lock").steps.push(undo);
     }
 
-    pub fn set_marker(&self, arn: String) {
-        self.0.lock().expect("journal lock").marker = Some(arn);
+    pub fn set_marker(&self, arn: String, made: Option<DateTime>) {
+        let mut entries = self.0.lock().expect("journal lock");
+        entries.marker = Some(arn);
+        entries.marked_at = made;
     }
 
     pub fn marker(&self) -> Option<String> {
         self.0.lock().expect("journal lock").marker.clone()
+    }
+
+    /// Whether an IAM entity that IAM says was made at `made` is this create's own. This is asked where a create
+    /// answered "already exists": an SDK retry whose first attempt succeeded unseen answers that. Made strictly
+    /// after the create's marker, the entity was made while this create held the name's lock, by this create.
+    /// IAM reports whole seconds, so an entity of the marker's own second is not counted: it could be a
+    /// previous lock holder's (then the create is refused, as before, and nothing of the entity is undone).
+    pub fn made_under_lock(&self, made: Option<&DateTime>) -> bool {
+        let marked_at = self.0.lock().expect("journal lock").marked_at;
+        let instant = |d: &DateTime| (d.secs(), d.subsec_nanos());
+        match (marked_at, made) {
+            (Some(marked), Some(made)) => instant(made) > instant(&marked),
+            _ => false,
+        }
     }
 
     /// Records `undo` when `result` says the resource was created.
@@ -248,7 +268,8 @@ impl Journal {
     /// `deadline` bounds the whole rollback (the configured `shutdownGracePeriod`, so a stopping service can wait
     /// for it); what it could not undo in time keeps the create's marker, for the cleaner.
     pub async fn unwind(self, aws: Arc<AwsAccount>, deadline: Duration) -> RollbackReport {
-        let Entries { steps, marker } = std::mem::take(&mut *self.0.lock().expect("journal lock"));
+        let Entries { steps, marker, .. } =
+            std::mem::take(&mut *self.0.lock().expect("journal lock"));
         let task = tokio::spawn(async move {
             let mut leftovers =
                 tokio::time::timeout(deadline, unwind_steps(&aws, steps.clone()))

@@ -208,7 +208,14 @@ async fn create_steps(
         aws.create_user(&req.user, &user_tags),
     );
     // Recorded also when the answer was lost: this request holds the user name's marker, so a user of that name
-    // made now is its own.
+    // made now is its own — also when an SDK retry answered "already exists" to the attempt that made it.
+    let user = match user {
+        Err(e) if e.is_already_exists() => match aws.get_user(user_name).await {
+            Ok(u) if journal.made_under_lock(Some(u.create_date())) => Ok(u),
+            _ => Err(e),
+        },
+        other => other,
+    };
     let user = journal.created(
         user,
         Undo::DeleteUser {

@@ -58,6 +58,9 @@ pub enum Fault {
     /// The same, as answered through another regional endpoint: 400, `x-amz-bucket-region`, and (but for
     /// HEAD) an `AuthorizationHeaderMalformed` error body.
     WrongRegion { region: &'static str },
+    /// The attempt reaches moto and does its work there, but its answer is lost: the client gets a 500
+    /// `InternalError` instead, so the SDK retries a call that has already succeeded.
+    LostAnswer,
 }
 
 /// Shared fault rules and call log; clones share state.
@@ -97,6 +100,11 @@ impl Faults {
     /// Fails every attempt of `op` with `fault` until [`Faults::clear`].
     pub fn fail_always(&self, op: &str, fault: Fault) {
         self.add(op, fault, false);
+    }
+
+    /// The operations of the rules not yet used up.
+    pub fn pending(&self) -> Vec<String> {
+        self.state().rules.iter().map(|r| r.op.clone()).collect()
     }
 
     /// Drops all rules (the call log is kept).
@@ -257,6 +265,13 @@ impl Intercept for Faults {
             return Ok(());
         };
         // The request is already signed; the fault server ignores signatures.
+        if fault == Fault::LostAnswer {
+            let upstream = context.request().uri().to_owned();
+            context.request_mut().headers_mut().insert(
+                UPSTREAM_HEADER,
+                HeaderValue::from_str(&upstream).expect("a URI is a header value"),
+            );
+        }
         let uri = match fault {
             Fault::Service { status, code } => {
                 format!(
@@ -271,6 +286,7 @@ impl Intercept for Faults {
                 format!("http://{}/__fault/redirect/400/{region}", fault_server())
             }
             Fault::Hang => format!("http://{}/__fault/hang", fault_server()),
+            Fault::LostAnswer => format!("http://{}/__fault/lost/{service}", fault_server()),
             Fault::Refuse => format!("http://127.0.0.1:{}/__fault/refused", refused_port()),
         };
         context.request_mut().set_uri(uri)?;
@@ -301,6 +317,7 @@ fn fault_server() -> SocketAddr {
                         tokio::net::TcpListener::from_std(listener).expect("tokio fault listener");
                     let app = Router::new()
                         .route("/__fault/hang", any(hang))
+                        .route("/__fault/lost/{service}", any(lost))
                         .route("/__fault/error/{service}/{status}/{code}", any(error))
                         .route("/__fault/redirect/{status}/{region}", any(redirect));
                     let _ = tx.send(());
@@ -344,12 +361,45 @@ async fn hang(body: Body) -> StatusCode {
     StatusCode::GATEWAY_TIMEOUT
 }
 
+/// Where a `LostAnswer` attempt was going (the fault server forwards it there).
+const UPSTREAM_HEADER: &str = "x-fault-upstream";
+
+async fn lost(Path(service): Path<String>, request: axum::extract::Request) -> Response {
+    use http_body_util::{BodyExt, Full};
+    let (mut parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .expect("request body");
+    let upstream = parts
+        .headers
+        .remove(UPSTREAM_HEADER)
+        .expect("lost answers name their upstream");
+    let mut forward = hyper::Request::builder()
+        .method(parts.method)
+        .uri(upstream.to_str().expect("an ASCII URI"));
+    for (name, value) in &parts.headers {
+        forward = forward.header(name, value);
+    }
+    let forward = forward.body(Full::new(body)).expect("a forwarded request");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let answer = client.request(forward).await.expect("moto answers");
+    // Read the whole answer, so that moto has finished the work, then lose it.
+    let _ = answer.into_body().collect().await;
+    error_response(&service, 500, "InternalError")
+}
+
 async fn error(Path((service, status, code)): Path<(String, u16, String)>, body: Body) -> Response {
     // Drain the request body: answering before the upload finished can make
     // the client fail writing it instead of reading our response.
     let _ = axum::body::to_bytes(body, usize::MAX).await;
+    error_response(&service, status, &code)
+}
+
+/// An error answer in `service`'s wire protocol.
+fn error_response(service: &str, status: u16, code: &str) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let (content_type, body) = match service.as_str() {
+    let (content_type, body) = match service {
         // restXml without the ErrorResponse wrapper.
         "s3" => (
             "application/xml",
