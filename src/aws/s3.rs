@@ -430,32 +430,6 @@ impl AwsAccount {
             .map_err(err(Service::S3, "PutBucketPolicy"))?;
         Ok(())
     }
-
-    /// Whether the bucket holds no object.
-    pub async fn bucket_is_empty(&self, bucket: &BucketName) -> Result<bool, AwsError> {
-        let out = self
-            .s3
-            .list_objects_v2()
-            .bucket(bucket.as_str())
-            .max_keys(1)
-            .send()
-            .await
-            .map_err(err(Service::S3, "ListObjectsV2"))?;
-        Ok(out.contents().is_empty())
-    }
-
-    /// Whether the bucket holds no object, no old version and no delete marker: only then can it be deleted.
-    pub async fn bucket_has_no_versions(&self, bucket: &BucketName) -> Result<bool, AwsError> {
-        let out = self
-            .s3
-            .list_object_versions()
-            .bucket(bucket.as_str())
-            .max_keys(1)
-            .send()
-            .await
-            .map_err(err(Service::S3, "ListObjectVersions"))?;
-        Ok(out.versions().is_empty() && out.delete_markers().is_empty())
-    }
 }
 
 /// An object as a listing shows it.
@@ -583,54 +557,32 @@ impl AwsAccount {
         Ok(())
     }
 
-    /// Up to `limit` objects of the bucket (versions and delete markers included when `versions`).
-    pub async fn list_some_objects(
+    /// Up to `limit` object versions and delete markers of the bucket (together, as S3 counts `MaxKeys`).
+    pub async fn list_some_versions(
         &self,
         bucket: &BucketName,
         limit: i32,
-        versions: bool,
     ) -> Result<Vec<ListedObject>, AwsError> {
-        if versions {
-            let out = self
-                .s3
-                .list_object_versions()
-                .bucket(bucket.as_str())
-                .max_keys(limit)
-                .send()
-                .await
-                .map_err(err(Service::S3, "ListObjectVersions"))?;
-            let objects = out.versions().iter().map(|v| ListedObject {
-                key: v.key().unwrap_or_default().to_owned(),
-                etag: v.e_tag().unwrap_or_default().to_owned(),
-                delete_marker: false,
-                version_id: v.version_id().map(str::to_owned),
-            });
-            let markers = out.delete_markers().iter().map(|m| ListedObject {
-                key: m.key().unwrap_or_default().to_owned(),
-                etag: String::new(),
-                delete_marker: true,
-                version_id: m.version_id().map(str::to_owned),
-            });
-            Ok(objects.chain(markers).collect())
-        } else {
-            let out = self
-                .s3
-                .list_objects_v2()
-                .bucket(bucket.as_str())
-                .max_keys(limit)
-                .send()
-                .await
-                .map_err(err(Service::S3, "ListObjectsV2"))?;
-            Ok(out
-                .contents()
-                .iter()
-                .map(|o| ListedObject {
-                    key: o.key().unwrap_or_default().to_owned(),
-                    etag: o.e_tag().unwrap_or_default().to_owned(),
-                    delete_marker: false,
-                    version_id: None,
-                })
-                .collect())
-        }
+        let out = self
+            .s3
+            .list_object_versions()
+            .bucket(bucket.as_str())
+            .max_keys(limit)
+            .send()
+            .await
+            .map_err(err(Service::S3, "ListObjectVersions"))?;
+        let objects = out.versions().iter().map(|v| ListedObject {
+            key: v.key().unwrap_or_default().to_owned(),
+            etag: v.e_tag().unwrap_or_default().to_owned(),
+            delete_marker: false,
+            version_id: v.version_id().map(str::to_owned),
+        });
+        let markers = out.delete_markers().iter().map(|m| ListedObject {
+            key: m.key().unwrap_or_default().to_owned(),
+            etag: String::new(),
+            delete_marker: true,
+            version_id: m.version_id().map(str::to_owned),
+        });
+        Ok(objects.chain(markers).collect())
     }
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_iam::types::{Group, Policy};
 use futures::future::join_all;
 
+use super::contents;
 use super::groups::{make_group, IfExists};
 use super::marker::Intent;
 use super::ownership::Kind;
@@ -222,9 +223,9 @@ async fn configure_bucket(
 /// Tags ∥ emptiness ∥ logging: one round trip.
 pub async fn show(ctx: &Ctx, bucket: &BucketName) -> Result<BucketView, OpError> {
     let aws = &ctx.aws;
-    let (tags, empty, logging) = tokio::join!(
+    let (tags, contents, logging) = tokio::join!(
         aws.get_bucket_tagging(bucket),
-        aws.bucket_is_empty(bucket),
+        contents::read(aws, bucket, None),
         aws.get_bucket_logging(bucket)
     );
     let missing = |e: crate::aws::AwsError| match e.is_not_found() {
@@ -233,7 +234,7 @@ pub async fn show(ctx: &Ctx, bucket: &BucketName) -> Result<BucketView, OpError>
     };
     Ok(BucketView {
         tags: tags.map_err(missing)?,
-        empty: empty.map_err(missing)?,
+        empty: contents.map_err(missing)?.empty,
         logging: logging.map_err(missing)?,
     })
 }
@@ -308,13 +309,13 @@ pub async fn update(
 /// partial failure: every step treats "already gone" as done, and the bucket goes last.
 pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpError> {
     let names = IamNames::of(ctx, &BucketGroup::all(bucket)).await?;
-    let (state, facts, no_versions, iam) = tokio::join!(
+    let (state, facts, contents, iam) = tokio::join!(
         ctx.aws.head_bucket(bucket),
         ctx.facts(bucket),
         async {
-            match ctx.aws.bucket_has_no_versions(bucket).await {
+            match contents::read(&ctx.aws, bucket, None).await {
                 Err(e) if e.is_not_found() => Ok(true),
-                other => other,
+                other => other.map(|c| c.empty),
             }
         },
         BucketIam::read(ctx, &names),
@@ -324,7 +325,7 @@ pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpE
     if let Some(facts) = facts? {
         facts.may_change(Kind::Bucket, bucket)?;
     }
-    if !no_versions? {
+    if !contents? {
         return Err(OpError::NotEmpty(bucket.to_string()));
     }
     let iam = iam?;

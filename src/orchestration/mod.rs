@@ -3,6 +3,7 @@
 
 pub mod buckets;
 pub mod cleaner;
+mod contents;
 mod groups;
 pub mod marker;
 pub mod ownership;

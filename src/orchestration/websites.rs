@@ -10,6 +10,7 @@ use futures::future::join_all;
 use super::buckets::{
     create_bucket_resources, BucketIam, BucketView, CreatedBucket, DeletedBucket, IamNames,
 };
+use super::contents::{self, Contents};
 use super::groups::{make_group, IfExists};
 use super::marker::Intent;
 use super::ownership::{Facts, Kind};
@@ -25,8 +26,8 @@ use crate::domain::names::{scoped_iam_prefix, BucketGroup, BucketName, GroupKind
 use crate::domain::policy::Subject;
 use crate::domain::tags::{CallerTags, Tag};
 use crate::domain::website::{
-    is_placeholder, is_placeholder_key, origin_serves_bucket, placeholder_page, website_endpoint,
-    WebsiteName, DISTRIBUTION_TAG, PLACEHOLDER_TAGGING,
+    origin_serves_bucket, placeholder_page, website_endpoint, WebsiteName, DISTRIBUTION_TAG,
+    PLACEHOLDER_TAGGING,
 };
 
 /// Public ACLs stay blocked; the public-read bucket policy that CloudFront's custom origin needs is allowed.
@@ -36,9 +37,6 @@ const WEBSITE_PUBLIC_ACCESS: PublicAccess = PublicAccess {
     block_public_policy: false,
     restrict_public_buckets: false,
 };
-
-/// How many objects a listing looks at to decide whether a site holds more than its placeholders.
-const EMPTINESS_PAGE: i32 = 1000;
 
 /// A validated website create request.
 #[derive(Debug, Clone)]
@@ -364,38 +362,27 @@ async fn create_steps(
     })
 }
 
-/// Whether the objects listed are nothing but the service's placeholders. In a listing of versions, that is
-/// every version of them and the delete markers where they were (a site admin may have turned versioning on
-/// and written a placeholder again): a delete marker hides no content of its own, and content it hides is
-/// listed as a version of its own.
-fn only_placeholders(site: &str, objects: &[crate::aws::s3::ListedObject]) -> bool {
-    objects.iter().all(|o| match o.delete_marker {
-        true => is_placeholder_key(&o.key),
-        false => is_placeholder(site, &o.key, &o.etag),
-    })
-}
-
 /// The bucket's facts ∥ emptiness ∥ logging ∥ DNS record, then the distribution by the id in the bucket's tags:
 /// two round trips, whatever the number of distributions or records in the account.
 pub async fn show(ctx: &Ctx, site: &WebsiteName) -> Result<WebsiteView, OpError> {
     let aws = &ctx.aws;
     let bucket = site.bucket();
     let zone = ctx.zone_of(site)?;
-    let (facts, objects, logging, records) = tokio::join!(
+    let (facts, contents, logging, records) = tokio::join!(
         ctx.existing(bucket, Kind::Website),
-        aws.list_some_objects(bucket, EMPTINESS_PAGE, false),
+        contents::read(aws, bucket, Some(site.as_str())),
         aws.get_bucket_logging(bucket),
         aws.records_of(zone, site.as_str()),
     );
     let facts = facts?;
     facts.may_read(Kind::Website, bucket)?;
-    let objects = objects.map_err(|e| missing_site(e, bucket))?;
+    let contents = contents.map_err(|e| missing_site(e, bucket))?;
     let logging = logging.map_err(|e| missing_site(e, bucket))?;
     let records = records.map_err(|e| zone_error(e, zone))?;
     let distribution = ctx.website_distribution(bucket, &facts).await?;
     Ok(WebsiteView {
         bucket: BucketView {
-            empty: only_placeholders(site.as_str(), &objects),
+            empty: contents.empty,
             tags: facts.tags,
             logging,
         },
@@ -506,12 +493,15 @@ pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpE
     let bucket = site.bucket();
     let zone = ctx.zone_of(site)?;
     let names = website_iam_names(ctx, bucket).await?;
-    let (state, facts, objects, records, iam) = tokio::join!(
+    let (state, facts, contents, records, iam) = tokio::join!(
         aws.head_bucket(bucket),
         ctx.facts(bucket),
         async {
-            match aws.list_some_objects(bucket, EMPTINESS_PAGE, true).await {
-                Err(e) if e.is_not_found() => Ok(Vec::new()),
+            match contents::read(aws, bucket, Some(site.as_str())).await {
+                Err(e) if e.is_not_found() => Ok(Contents {
+                    empty: true,
+                    placeholders: Vec::new(),
+                }),
                 other => other,
             }
         },
@@ -524,8 +514,11 @@ pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpE
     if let Some(facts) = &facts {
         facts.may_change(Kind::Website, bucket)?;
     }
-    let objects = objects?;
-    if objects.len() as i32 >= EMPTINESS_PAGE || !only_placeholders(site.as_str(), &objects) {
+    let Contents {
+        empty,
+        placeholders: objects,
+    } = contents?;
+    if !empty {
         return Err(OpError::NotEmpty(site.as_str().to_owned()));
     }
     let records = records.map_err(|e| zone_error(e, zone))?;
