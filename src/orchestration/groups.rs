@@ -51,6 +51,13 @@ pub(crate) async fn make_group(
             Some(p) => Ok(Some(p)),
             None => Err(e),
         },
+        // A timeout or a lost connection may hide a success; under the lock the policy can only be ours.
+        Err(OpError::Aws(e)) if e.is_ambiguous() && if_exists == IfExists::Conflict => {
+            if let Ok(arn) = aws.policy_arn(&g.iam_path, g.policy.as_str()).await {
+                journal.record(Undo::DeletePolicy { arn });
+            }
+            Err(OpError::Aws(e))
+        }
         Err(e) => Err(e),
     };
     if let Ok(Some(p)) = &policy {

@@ -61,6 +61,9 @@ pub enum Fault {
     /// The attempt reaches moto and does its work there, but its answer is lost: the client gets a 500
     /// `InternalError` instead, so the SDK retries a call that has already succeeded.
     LostAnswer,
+    /// The attempt reaches moto and does its work there, but its answer never comes (for timeouts that hide a
+    /// success).
+    AnswerNever,
 }
 
 /// Shared fault rules and call log; clones share state.
@@ -265,7 +268,7 @@ impl Intercept for Faults {
             return Ok(());
         };
         // The request is already signed; the fault server ignores signatures.
-        if fault == Fault::LostAnswer {
+        if matches!(fault, Fault::LostAnswer | Fault::AnswerNever) {
             let upstream = context.request().uri().to_owned();
             context.request_mut().headers_mut().insert(
                 UPSTREAM_HEADER,
@@ -287,6 +290,7 @@ impl Intercept for Faults {
             }
             Fault::Hang => format!("http://{}/__fault/hang", fault_server()),
             Fault::LostAnswer => format!("http://{}/__fault/lost/{service}", fault_server()),
+            Fault::AnswerNever => format!("http://{}/__fault/late/{service}", fault_server()),
             Fault::Refuse => format!("http://127.0.0.1:{}/__fault/refused", refused_port()),
         };
         context.request_mut().set_uri(uri)?;
@@ -318,6 +322,7 @@ fn fault_server() -> SocketAddr {
                     let app = Router::new()
                         .route("/__fault/hang", any(hang))
                         .route("/__fault/lost/{service}", any(lost))
+                        .route("/__fault/late/{service}", any(late))
                         .route("/__fault/error/{service}/{status}/{code}", any(error))
                         .route("/__fault/redirect/{status}/{region}", any(redirect));
                     let _ = tx.send(());
@@ -364,7 +369,20 @@ async fn hang(body: Body) -> StatusCode {
 /// Where a `LostAnswer` attempt was going (the fault server forwards it there).
 const UPSTREAM_HEADER: &str = "x-fault-upstream";
 
+async fn late(request: axum::extract::Request) -> Response {
+    forward(request).await;
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    StatusCode::GATEWAY_TIMEOUT.into_response()
+}
+
 async fn lost(Path(service): Path<String>, request: axum::extract::Request) -> Response {
+    forward(request).await;
+    error_response(&service, 500, "InternalError")
+}
+
+/// Passes a request on to where it was going (moto), and waits for the whole answer, so that moto has done the
+/// work.
+async fn forward(request: axum::extract::Request) {
     use http_body_util::{BodyExt, Full};
     let (mut parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX)
@@ -384,9 +402,7 @@ async fn lost(Path(service): Path<String>, request: axum::extract::Request) -> R
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http();
     let answer = client.request(forward).await.expect("moto answers");
-    // Read the whole answer, so that moto has finished the work, then lose it.
     let _ = answer.into_body().collect().await;
-    error_response(&service, 500, "InternalError")
 }
 
 async fn error(Path((service, status, code)): Path<(String, u16, String)>, body: Body) -> Response {

@@ -991,3 +991,23 @@ async fn a_user_create_whose_answer_was_lost_is_the_create_s_own() {
         assert!(app.aws.markers().await.is_empty(), "{op}: marker left");
     }
 }
+
+/// A create that timed out may have taken effect: whatever the request made under its lock is undone all the
+/// same.
+#[tokio::test]
+async fn a_create_that_timed_out_after_taking_effect_is_rolled_back() {
+    let app = TestApp::spawn_with(|c| c.aws_timeout = Duration::from_millis(1500)).await;
+    for op in [
+        "iam:CreatePolicy[BktAdmPlc]",
+        "iam:CreateGroup",
+        "s3:CreateBucket",
+    ] {
+        let bucket = unique("late");
+        app.faults.fail_once(op, Fault::AnswerNever);
+        let r = app.post(&app.buckets(""), create_body(&bucket)).await;
+        r.assert_status(504);
+        assert_eq!(r.json()["rollback"]["complete"], true, "{op}: {}", r.text());
+        assert_nothing_left(&app, &bucket).await;
+        assert!(app.aws.markers().await.is_empty(), "{op}");
+    }
+}
