@@ -42,6 +42,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 ACCOUNT = "bench"
 AKID = SECRET = "bench"
+# The account of the burst: the same emulator account under other credentials, so that the proxy can limit its
+# IAM calls alone, as AWS limits one account.
+BURST_ACCOUNT = "burst"
+BURST_AKID = "burstkey"
+BURST_RATE = 10.0  # IAM calls per second, allowed by the proxy and configured in the service
 REGION = "us-east-1"
 ORG = "benchorg"
 
@@ -245,7 +250,7 @@ class Service:
             raise Abort(f"/v1/s3/metrics answered {r.status}")
         out = {}
         for line in text.splitlines():
-            m = re.match(r"^(aws_requests_total|http_requests_total)\{(.*)\}\s+(\S+)$", line)
+            m = re.match(r"^(aws_requests_total|http_requests_total|aws_throttled_total)\{(.*)\}\s+(\S+)$", line)
             if m:
                 labels = tuple(sorted(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2))))
                 out[(m.group(1), labels)] = float(m.group(3))
@@ -749,6 +754,26 @@ secret = "{SECRET}"
 
 [accounts.{ACCOUNT}.domains."{domain}"]
 hostedZoneID = "{zone_id}"
+
+# The emulator does not throttle: round trips are measured unpaced. (With the default limits, a bucket delete's
+# 40 IAM calls would wait for turns: IAM allows 20 at once, then 20 per second.)
+[accounts.{ACCOUNT}.rateLimits]
+iam = 1000
+route53 = 1000
+cloudfront = 1000
+acm = 1000
+
+[accounts.{BURST_ACCOUNT}]
+region = "{REGION}"
+endpoint = "http://127.0.0.1:{proxy.port}"
+akid = "{BURST_AKID}"
+secret = "{SECRET}"
+
+[accounts.{BURST_ACCOUNT}.domains."{domain}"]
+hostedZoneID = "{zone_id}"
+
+[accounts.{BURST_ACCOUNT}.rateLimits]
+iam = {BURST_RATE}
 """
         )
     svc_env = {k: v for k, v in os.environ.items() if not k.startswith("S3API") and k != "RUST_LOG"}
@@ -865,6 +890,8 @@ hostedZoneID = "{zone_id}"
         log(f"  {w['rps']:.0f} req/s, p50 {w['p50']:.2f} ms, p99 {w['p99']:.2f} ms, peak RSS {w['peak_rss_kb'] / 1024:.1f} MiB")
         time.sleep(1)
     res["wrk"] = wrk
+    res["burst"] = burst(svc_port, token, proxy, domain, D)
+    res["errors"] += res["burst"]["errors"]
     res["rss_hwm_kb"] = proc_status(svc_p.pid, "VmHWM")
     res["rss_end_kb"] = proc_status(svc_p.pid, "VmRSS")
     svc.close()
@@ -879,6 +906,100 @@ hostedZoneID = "{zone_id}"
     res["service_log_warns"] = sum(1 for l in svc_lines if " WARN " in l)
     res["config"] = {"delay_ms": D, "runs": args.runs, "domain": domain}
     return res
+
+
+def burst(svc_port, token, proxy, domain, D):
+    """A burst of concurrent creates in an account whose IAM the proxy limits to BURST_RATE calls per second (the
+    service paced to the same rate), while the other account creates buckets one after another."""
+    log(f"burst: IAM of account {BURST_ACCOUNT} limited to {BURST_RATE:g} calls/s")
+    setup = Service(svc_port, token)
+    users_bucket = f"burst-users-{secrets.token_hex(4)}"
+    st, doc, _ = setup.call("POST", f"/v1/s3/{BURST_ACCOUNT}/buckets", bucket_body(users_bucket))
+    if st != 202:
+        raise Abort(f"burst set-up: bucket create answered {st}: {doc}")
+    time.sleep(2.0)  # the set-up's calls out of the limiter
+    # Latency of the other account, unloaded.
+    other = Service(svc_port, token)
+
+    def other_create():
+        st, doc, dt = other.call("POST", f"/v1/s3/{ACCOUNT}/buckets", bucket_body(f"other-{secrets.token_hex(5)}"))
+        return st, dt
+
+    before = [other_create() for _ in range(3)]
+    c = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    c.request("POST", f"/__bench/throttle?service={BURST_AKID}/iam&rate={BURST_RATE}&burst={BURST_RATE}")
+    if c.getresponse().status != 200:
+        raise Abort("the proxy refused the throttle")
+    c.close()
+
+    requests = [("POST", f"/v1/s3/{BURST_ACCOUNT}/buckets", bucket_body(f"burst-{secrets.token_hex(5)}"))
+                for _ in range(10)]
+    for i in range(6):
+        body = user_body(f"burst-u-{secrets.token_hex(4)}")
+        if i % 2 == 0:
+            body["Groups"] = ["BktRWGrp"]
+        requests.append(("POST", f"/v1/s3/{BURST_ACCOUNT}/buckets/{users_bucket}/users", body))
+    requests += [("POST", f"/v1/s3/{BURST_ACCOUNT}/websites", website_body(f"burst-{secrets.token_hex(4)}.{domain}"))
+                 for _ in range(2)]
+
+    def one(req):
+        svc = Service(svc_port, token)
+        try:
+            return svc.call(*req)
+        finally:
+            svc.close()
+
+    m0 = setup.metrics()
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(requests) + 1) as pool:
+        answers = pool.map(one, requests)
+        during_f = pool.submit(lambda: [other_create() for _ in range(3)])
+        answers = list(answers)
+        took = time.perf_counter() - t0
+        during = during_f.result()
+    m1 = setup.metrics()
+    c = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    c.request("POST", f"/__bench/throttle?service={BURST_AKID}/iam&rate=0")
+    c.getresponse().read()
+    c.close()
+    setup.close()
+    other.close()
+
+    def delta(name, **want):
+        total = 0.0
+        for (n, labels), v in m1.items():
+            d = dict(labels)
+            if n == name and all(d.get(k) == x for k, x in want.items()):
+                total += v - m0.get((n, labels), 0.0)
+        return int(round(total))
+
+    iam = delta("aws_requests_total", account=BURST_ACCOUNT, service="iam")
+    throttled = delta("aws_throttled_total", account=BURST_ACCOUNT, service="iam")
+    failures = [f"{st} {doc}" for st, doc, _ in answers if not 200 <= st < 300]
+    paced = iam / BURST_RATE
+    out = {
+        "requests": len(requests),
+        "rate": BURST_RATE,
+        "seconds": took,
+        "iam_calls": iam,
+        "throttled": throttled,
+        "paced_seconds": paced,
+        "failures": len(failures),
+        "other_before_ms": [dt * 1000 for _, dt in before],
+        "other_during_ms": [dt * 1000 for _, dt in during],
+        "errors": [],
+    }
+    if failures:
+        out["errors"].append(f"burst: {len(failures)} of {len(requests)} failed: {failures[:3]}")
+    if took > 1.5 * paced:
+        out["errors"].append(f"burst: {took:.1f} s for {iam} IAM calls at {BURST_RATE:g}/s (> 1.5× {paced:.1f} s)")
+    bad_other = [st for st, _ in before + during if st != 202]
+    if bad_other:
+        out["errors"].append(f"burst: the other account's creates answered {bad_other}")
+    log(f"burst: {len(requests)} requests in {took:.1f} s, {len(failures)} failed; {iam} IAM calls "
+        f"({paced:.1f} s at {BURST_RATE:g}/s), {throttled} throttled answers; other account "
+        f"{statistics.median(out['other_before_ms']):.0f} ms before, {statistics.median(out['other_during_ms']):.0f} ms during")
+    return out
 
 
 def report(args, res):
@@ -1020,6 +1141,26 @@ def report(args, res):
     w(f"bcrypt-hash token: the first request took {fmt(res['bcrypt_first_ms'])} ms (one bcrypt verification, cost 10), "
       f"the second {fmt(res['bcrypt_second_ms'], 2)} ms; under load it runs at {ratio * 100:.0f} % of the plain "
       f"token's throughput" + (" — about the same, as required." if ratio >= 0.9 else " — **not** the same: the bar is not met."))
+    w("")
+
+    # burst
+    B = res["burst"]
+    w("## Burst within a rate limit")
+    w("")
+    w(f"Account `{BURST_ACCOUNT}` (the same emulator account under its own access key) has its IAM limited by the "
+      f"proxy to {B['rate']:g} calls per second, one second's worth at once (a token bucket answering `Throttling` "
+      f"beyond it, as AWS limits an account), and the service configured with `rateLimits.iam = {B['rate']:g}`. "
+      f"{B['requests']} creates start at once (10 buckets, 6 bucket users, 2 websites), D = {D:g} ms. "
+      f"Meanwhile account `{ACCOUNT}` (not limited) creates 3 buckets one after another. `paced time` is the "
+      "IAM calls the burst made (the increase of `aws_requests_total`, each counted once however often it was "
+      "retried) ÷ the rate.")
+    w("")
+    w("| requests | allowed IAM rate | IAM calls | paced time | burst took | ÷ paced time | failures "
+      "| throttled answers | other account, create bucket before | during |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    w(f"| {B['requests']} | {B['rate']:g}/s | {B['iam_calls']} | {B['paced_seconds']:.1f} s | {B['seconds']:.1f} s "
+      f"| {B['seconds'] / B['paced_seconds']:.2f} | {B['failures']} | {B['throttled']} "
+      f"| {statistics.median(B['other_before_ms']):.0f} ms | {statistics.median(B['other_during_ms']):.0f} ms |")
     w("")
 
     # memory, start-up

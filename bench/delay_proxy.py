@@ -13,6 +13,12 @@ kept alive (HTTP/1.1), and each proxy thread keeps one keep-alive connection to 
 Control routes (never forwarded; "__bench" is not a valid bucket name, so no AWS request uses that path):
     GET  /__bench/stats          {"requests": <forwarded so far>, "delay_ms": <current delay>}
     POST /__bench/delay?ms=N     set the delay to N ms (0..10000)
+    POST /__bench/throttle?service=iam&rate=R&burst=B
+                                 limit the service (as its requests are signed for; `AKID/iam` for one access key
+                                 alone) to R requests per second, B at once, as AWS limits an account: requests
+                                 beyond it are answered 400
+                                 `Throttling` and not passed on (rate=0 lifts the limit); /__bench/stats counts
+                                 them as "throttled"
 
 Usage: delay_proxy.py --upstream http://127.0.0.1:5000 [--port 0] [--delay-ms 50]
 It prints "listening on 127.0.0.1:<port>" on stdout once it accepts connections.
@@ -23,6 +29,7 @@ import http.client
 import http.server
 import ipaddress
 import json
+import re
 import sys
 import threading
 import time
@@ -50,7 +57,26 @@ class State:
         self.timeout = timeout
         self.lock = threading.Lock()
         self.requests = 0
+        self.throttled = 0
+        self.limits = {}  # service -> [rate, burst, tokens, refilled]
         self.local = threading.local()
+
+    def admit(self, keys):
+        """Takes a token of the first limit of `keys` there is; False when it is exhausted (throttled)."""
+        with self.lock:
+            service = next((k for k in keys if k in self.limits), None)
+            if service is None:
+                return True
+            limit = self.limits[service]
+            rate, burst, tokens, refilled = limit
+            now = time.monotonic()
+            tokens = min(burst, tokens + (now - refilled) * rate)
+            if tokens >= 1.0:
+                self.limits[service] = [rate, burst, tokens - 1.0, now]
+                return True
+            self.limits[service] = [rate, burst, tokens, now]
+            self.throttled += 1
+            return False
 
     def count(self):
         with self.lock:
@@ -131,7 +157,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         if url.path == "/__bench/stats":
             with st.lock:
-                doc = {"requests": st.requests, "delay_ms": round(st.delay_s * 1000, 3)}
+                doc = {"requests": st.requests, "delay_ms": round(st.delay_s * 1000, 3), "throttled": st.throttled}
             return self._reply(200, json.dumps(doc).encode())
         if url.path == "/__bench/delay" and self.command in ("POST", "PUT"):
             q = urllib.parse.parse_qs(url.query)
@@ -143,6 +169,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._reply(400, b'{"error": "ms must be 0..10000"}')
             st.delay_s = ms / 1000.0
             return self._reply(200, json.dumps({"delay_ms": ms}).encode())
+        if url.path == "/__bench/throttle" and self.command in ("POST", "PUT"):
+            q = urllib.parse.parse_qs(url.query)
+            try:
+                service = q["service"][0]
+                rate = float(q["rate"][0])
+                burst = float(q.get("burst", [rate])[0])
+                if rate < 0 or burst < 0:
+                    raise ValueError
+            except (KeyError, ValueError, IndexError):
+                return self._reply(400, b'{"error": "service, rate >= 0 and burst >= 0"}')
+            with st.lock:
+                if rate == 0:
+                    st.limits.pop(service, None)
+                else:
+                    st.limits[service] = [rate, burst, burst, time.monotonic()]
+            return self._reply(200, json.dumps({"service": service, "rate": rate, "burst": burst}).encode())
         return self._reply(404, b'{"error": "unknown control route"}')
 
     def _proxy(self):
@@ -161,6 +203,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         if st.delay_s > 0:
             time.sleep(st.delay_s)
+        if not st.admit(signed_for(self.headers.get("Authorization", ""))):
+            throttled = (
+                b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
+                b"</Error><RequestId>throttled</RequestId></ErrorResponse>"
+            )
+            return self._reply(400, throttled, "text/xml")
         st.count()
 
         resp = None
@@ -200,6 +248,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send(resp.status, resp.reason, out_headers, b"" if no_body else resp_body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _proxy
+
+
+def signed_for(authorization):
+    """The limits a SigV4 request falls under, most specific first: `<AKID>/<service>` and `<service>`, from
+    `Credential=<AKID>/<date>/<region>/<service>/aws4_request`."""
+    m = re.search(r"Credential=([^/,]+)/[^/,]+/[^/,]+/([^/,]+)/", authorization)
+    return [f"{m.group(1)}/{m.group(2)}", m.group(2)] if m else []
 
 
 class Server(http.server.ThreadingHTTPServer):

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 
-use crate::aws::{AwsAccount, AwsHooks};
+use crate::aws::{AwsAccount, AwsHooks, Timing};
 use crate::config::Config;
 use crate::domain::tags::Tag;
 use crate::http::auth::Auth;
@@ -43,9 +43,12 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let mut accounts = BTreeMap::new();
         for (name, account) in &config.accounts {
+            let timing = Timing {
+                aws: config.aws_timeout,
+                request: config.request_timeout,
+            };
             let mut clients =
-                AwsAccount::connect(name, account, config.aws_timeout, metrics.clone(), &hooks)
-                    .await;
+                AwsAccount::connect(name, account, timing, metrics.clone(), &hooks).await;
             clients.resolve_hosted_zones().await?;
             accounts.insert(name.clone(), Arc::new(clients));
         }

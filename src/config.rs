@@ -103,6 +103,52 @@ pub struct AccountConfig {
     pub domains: BTreeMap<String, DomainConfig>,
     pub access_log: Option<AccessLogConfig>,
     pub cleaner: Option<CleanerConfig>,
+    /// How fast the service calls each AWS service of this account.
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+}
+
+/// Calls per second the service makes to one account's control planes (every attempt, pages and retries
+/// included); a burst of requests queues for its turns. They are the account's whole limit, which other tools
+/// calling the account share: a throttled answer slows the pace down for a while (`aws::pace`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimits {
+    /// IAM publishes no rate; it throttles some mutations at a few per second per account, and adapting to its
+    /// answers takes care of those.
+    #[serde(default = "default_iam_rate")]
+    pub iam: f64,
+    /// Route 53 allows five requests per second per account.
+    #[serde(default = "default_route53_rate")]
+    pub route53: f64,
+    #[serde(default = "default_cloudfront_rate")]
+    pub cloudfront: f64,
+    #[serde(default = "default_acm_rate")]
+    pub acm: f64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            iam: default_iam_rate(),
+            route53: default_route53_rate(),
+            cloudfront: default_cloudfront_rate(),
+            acm: default_acm_rate(),
+        }
+    }
+}
+
+fn default_iam_rate() -> f64 {
+    20.0
+}
+fn default_route53_rate() -> f64 {
+    5.0
+}
+fn default_cloudfront_rate() -> f64 {
+    5.0
+}
+fn default_acm_rate() -> f64 {
+    5.0
 }
 
 /// A parent domain under which websites may be created.
@@ -360,6 +406,21 @@ impl AccountConfig {
                 ));
             }
         }
+        let r = &self.rate_limits;
+        for (k, rate) in [
+            ("iam", r.iam),
+            ("route53", r.route53),
+            ("cloudfront", r.cloudfront),
+            ("acm", r.acm),
+        ] {
+            // Below one call in 100 seconds nothing would get done within a request.
+            if !rate.is_finite() || rate < 0.01 {
+                return Err(invalid(
+                    key(&format!("rateLimits.{k}")),
+                    "must be a number of calls per second of at least 0.01",
+                ));
+            }
+        }
         for (domain, d) in &self.domains {
             let dk = format!("{at}.domains.\"{domain}\"");
             if domain.trim().is_empty() {
@@ -581,6 +642,26 @@ maxSplay = "0s"
         assert!(e.contains("regoin"), "{e}");
         let e = load_err(&format!("tokn = \"x\"\n{GOOD}"));
         assert!(e.contains("tokn"), "{e}");
+    }
+
+    #[test]
+    fn rate_limits_default_per_service_and_must_be_positive() {
+        let c = load("toml", GOOD).unwrap();
+        assert_eq!(c.accounts["alpha"].rate_limits, RateLimits::default());
+        assert_eq!(
+            RateLimits::default().route53,
+            5.0,
+            "Route 53's documented limit"
+        );
+        let with = |limits: &str| format!("{GOOD}\n[accounts.alpha.rateLimits]\n{limits}\n");
+        let c = load("toml", &with("iam = 4\nroute53 = 2.5")).unwrap();
+        let r = c.accounts["alpha"].rate_limits;
+        assert_eq!((r.iam, r.route53, r.acm), (4.0, 2.5, 5.0));
+        for bad in ["iam = 0", "acm = -1", "cloudfront = nan", "iam = 0.001"] {
+            let e = load_err(&with(bad));
+            assert!(e.contains("accounts.alpha.rateLimits."), "{bad}: {e}");
+        }
+        assert!(load_err(&with("s3 = 10")).contains("s3"));
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct Metrics {
     pub http_in_flight: IntGauge,
     pub aws_requests: IntCounterVec,
     pub aws_duration: HistogramVec,
+    /// AWS answers that said "too many calls" (each attempt; most are retried).
+    pub aws_throttled: IntCounterVec,
+    /// Time calls waited for their turn in an account's pace for a service.
+    pub aws_pacing_wait: HistogramVec,
     pub rollbacks: IntCounterVec,
     pub cleaner_runs: IntCounterVec,
     pub cleaner_deleted: IntCounterVec,
@@ -85,6 +89,26 @@ impl Metrics {
             &["service", "operation"],
         )
         .unwrap();
+        let aws_throttled = IntCounterVec::new(
+            Opts::new(
+                "aws_throttled_total",
+                "AWS answers that throttled a call (each attempt; retried until the request's deadline), by \
+                 account, service and operation",
+            ),
+            &["account", "service", "operation"],
+        )
+        .unwrap();
+        let aws_pacing_wait = HistogramVec::new(
+            HistogramOpts::new(
+                "aws_pacing_wait_seconds",
+                "Time an AWS call attempt waited for its turn in the account's pace for the service",
+            )
+            .buckets(vec![
+                0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+            ]),
+            &["account", "service"],
+        )
+        .unwrap();
         let rollbacks = IntCounterVec::new(
             Opts::new(
                 "rollbacks_total",
@@ -127,6 +151,8 @@ impl Metrics {
             Box::new(http_in_flight.clone()),
             Box::new(aws_requests.clone()),
             Box::new(aws_duration.clone()),
+            Box::new(aws_throttled.clone()),
+            Box::new(aws_pacing_wait.clone()),
             Box::new(rollbacks.clone()),
             Box::new(cleaner_runs.clone()),
             Box::new(cleaner_deleted.clone()),
@@ -148,6 +174,8 @@ impl Metrics {
             http_in_flight,
             aws_requests,
             aws_duration,
+            aws_throttled,
+            aws_pacing_wait,
             rollbacks,
             cleaner_runs,
             cleaner_deleted,

@@ -62,7 +62,9 @@ pub struct AwsError {
     pub request_id: Option<String>,
     pub status: Option<u16>,
     /// The bucket's region, when S3 said it is in another one (`x-amz-bucket-region`).
-    pub bucket_region: Option<String>,
+    pub bucket_region: Option<Box<str>>,
+    /// In how many seconds a throttled call could be made again, if known.
+    pub retry_after: Option<u16>,
 }
 
 impl fmt::Display for AwsError {
@@ -110,8 +112,19 @@ impl AwsError {
         let bucket_region = err
             .raw_response()
             .and_then(|r| r.headers().get("x-amz-bucket-region"))
-            .map(str::to_owned);
+            .map(Box::from);
+        // A call whose turn in the account's pace would have come after the request's deadline was never
+        // sent: the service throttled it itself.
+        let no_turn = match &err {
+            SdkError::DispatchFailure(d) => d
+                .as_connector_error()
+                .and_then(std::error::Error::source)
+                .and_then(|e| e.downcast_ref::<super::pace::NoTurnInTime>())
+                .map(|n| n.wait.as_secs_f64().ceil().clamp(1.0, f64::from(u16::MAX)) as u16),
+            _ => None,
+        };
         let kind = match &err {
+            _ if no_turn.is_some() => ErrorKind::Throttled,
             SdkError::TimeoutError(_) => ErrorKind::Timeout,
             SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
             SdkError::DispatchFailure(_) => ErrorKind::Unavailable,
@@ -138,6 +151,7 @@ impl AwsError {
             request_id,
             status,
             bucket_region,
+            retry_after: no_turn,
         }
     }
 
@@ -327,6 +341,7 @@ impl AwsError {
             request_id: None,
             status: None,
             bucket_region: None,
+            retry_after: None,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod cloudfront;
 pub mod error;
 pub mod iam;
 mod observe;
+pub mod pace;
 mod retry;
 pub mod route53;
 pub mod s3;
@@ -26,6 +27,15 @@ pub use error::{AwsError, ErrorKind, Service};
 
 use crate::config::AccountConfig;
 use crate::telemetry::Metrics;
+
+/// How long AWS calls may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// One attempt, from when it is sent (`awsTimeout`).
+    pub aws: Duration,
+    /// A request (`requestTimeout`): the deadline of calls made outside any request.
+    pub request: Duration,
+}
 
 /// Extra SDK interceptors put on every client (the test suite injects faults this way).
 #[derive(Clone, Default)]
@@ -50,12 +60,14 @@ pub struct AwsAccount {
 impl AwsAccount {
     /// Builds the clients: region, optional endpoint (S3 path-style), static credentials or the default chain,
     /// optionally a role assumed for every call (the SDK caches and refreshes its credentials), standard retries
-    /// (S3 and IAM also retry the answers that mean "a concurrent change got in the way", see `retry`) and a
-    /// deadline on every call, retries included.
+    /// (S3 and IAM also retry the answers that mean "a concurrent change got in the way", see `retry`), and the
+    /// account's pace for each service (`pace`): every attempt waits for its turn, then has `timing.aws` to be
+    /// answered; throttled calls are retried until the request's deadline, or `timing.request` after they
+    /// started outside any request.
     pub async fn connect(
         name: &str,
         config: &AccountConfig,
-        deadline: Duration,
+        timing: Timing,
         metrics: Arc<Metrics>,
         hooks: &AwsHooks,
     ) -> AwsAccount {
@@ -64,8 +76,10 @@ impl AwsAccount {
             .retry_config(RetryConfig::standard())
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(deadline.min(Duration::from_secs(5)))
-                    .operation_timeout(deadline)
+                    .connect_timeout(timing.aws.min(Duration::from_secs(5)))
+                    // The attempt timeout is the paced HTTP client's, which starts once the turn has come; this
+                    // one only stops a call that, somehow, none of the other bounds stopped.
+                    .operation_timeout(timing.request + timing.aws)
                     .build(),
             );
         if let Some(endpoint) = &config.endpoint {
@@ -94,47 +108,79 @@ impl AwsAccount {
                 .build();
         }
 
-        let mut interceptors = vec![SharedInterceptor::new(observe::ObserveCalls::new(
-            name, metrics,
-        ))];
-        interceptors.extend(hooks.interceptors.iter().cloned());
+        // One connection pool for the account; each service's client paces its own lane of it.
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_https();
+        let limits = &config.rate_limits;
+        let paced = |service: &'static str, rate: Option<f64>| {
+            let pace = pace::Pace {
+                account: name.to_owned(),
+                service,
+                lane: rate.map(|r| Arc::new(pace::Lane::new(r))),
+                attempt_timeout: timing.aws,
+                default_budget: timing.request,
+                metrics: metrics.clone(),
+            };
+            let mut interceptors = vec![
+                SharedInterceptor::new(observe::ObserveCalls::new(name, metrics.clone())),
+                SharedInterceptor::new(pace::PaceRetries { pace: pace.clone() }),
+            ];
+            interceptors.extend(hooks.interceptors.iter().cloned());
+            let http = pace::PacedHttpClient {
+                inner: http.clone(),
+                pace,
+            };
+            (http, interceptors)
+        };
 
+        let (s3_http, s3_hooks) = paced("s3", None);
+        let (iam_http, iam_hooks) = paced("iam", Some(limits.iam));
+        let (cloudfront_http, cloudfront_hooks) = paced("cloudfront", Some(limits.cloudfront));
+        let (route53_http, route53_hooks) = paced("route53", Some(limits.route53));
+        let (acm_http, acm_hooks) = paced("acm", Some(limits.acm));
+        let (sts_http, sts_hooks) = paced("sts", None);
         AwsAccount {
             name: name.to_owned(),
             config: config.clone(),
             s3: client(
                 // Emulators and S3-compatible stores behind one endpoint need path-style addressing.
                 aws_sdk_s3::config::Builder::from(&shared)
+                    .http_client(s3_http)
                     .force_path_style(config.endpoint.is_some())
                     .retry_classifier(retry::TransientCodes::S3),
-                &interceptors,
+                &s3_hooks,
                 aws_sdk_s3::Client::from_conf,
             ),
             iam: client(
                 aws_sdk_iam::config::Builder::from(&shared)
+                    .http_client(iam_http)
                     .retry_classifier(retry::TransientCodes::IAM),
-                &interceptors,
+                &iam_hooks,
                 aws_sdk_iam::Client::from_conf,
             ),
             cloudfront: client(
-                aws_sdk_cloudfront::config::Builder::from(&shared),
-                &interceptors,
+                aws_sdk_cloudfront::config::Builder::from(&shared).http_client(cloudfront_http),
+                &cloudfront_hooks,
                 aws_sdk_cloudfront::Client::from_conf,
             ),
             route53: client(
-                aws_sdk_route53::config::Builder::from(&shared),
-                &interceptors,
+                aws_sdk_route53::config::Builder::from(&shared).http_client(route53_http),
+                &route53_hooks,
                 aws_sdk_route53::Client::from_conf,
             ),
             acm: client(
                 aws_sdk_acm::config::Builder::from(&shared)
+                    .http_client(acm_http)
                     .region(Region::from_static("us-east-1")),
-                &interceptors,
+                &acm_hooks,
                 aws_sdk_acm::Client::from_conf,
             ),
             sts: client(
-                aws_sdk_sts::config::Builder::from(&shared),
-                &interceptors,
+                aws_sdk_sts::config::Builder::from(&shared).http_client(sts_http),
+                &sts_hooks,
                 aws_sdk_sts::Client::from_conf,
             ),
             account_id: OnceCell::new(),

@@ -232,7 +232,9 @@ impl From<AwsError> for ApiError {
             ),
         };
         ApiError {
-            retry_after: (e.kind == ErrorKind::Throttled).then_some(1),
+            // A pace whose next turn is known says when; AWS's own throttling answers do not.
+            retry_after: (e.kind == ErrorKind::Throttled)
+                .then(|| e.retry_after.map_or(1, u32::from)),
             cause: Some(e.to_string()),
             ..ApiError::new(status, code, detail)
         }

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .0
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), with_deadline))
         .layer(from_fn_with_state(state.clone(), auth::require_token))
         .layer(
             tower::ServiceBuilder::new()
@@ -128,6 +129,24 @@ fn limit_error(e: tower::BoxError) -> ApiError {
     } else {
         ApiError::internal(format!("middleware error: {e}"))
     }
+}
+
+/// The deadlines of a request (`crate::deadline`): waiting for turns in an account's pace and retrying throttled
+/// calls stop after three quarters of `requestTimeout`, which leaves the last quarter for a rollback and the
+/// answer — so that a request AWS keeps throttling gets 429, not the 503 of a request that timed out. The answer
+/// is due a moment before `requestTimeout`; a rollback still running then goes on after it.
+async fn with_deadline(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let start = std::time::Instant::now();
+    let timeout = state.config.request_timeout;
+    let deadline = crate::deadline::Deadline {
+        calls: start + timeout.mul_f64(0.75),
+        answer: Some(start + timeout.mul_f64(0.95)),
+    };
+    crate::deadline::within(deadline, next.run(req)).await
 }
 
 /// Once the service is stopping, new requests (on connections still open) get 503 so that load balancers move on.
@@ -205,7 +224,7 @@ where
     T: Send + 'static,
 {
     ctx.tasks
-        .spawn(work(ctx.clone()).instrument(tracing::Span::current()))
+        .spawn(crate::deadline::inherit(work(ctx.clone())).instrument(tracing::Span::current()))
         .await
         .map_err(|e| ApiError::internal(format!("workflow task failed: {e}")))?
         .map_err(ApiError::from)

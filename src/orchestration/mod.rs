@@ -126,7 +126,7 @@ impl Ctx {
             Err(error) => {
                 tracing::warn!(%error, operation, "create failed, rolling back");
                 let rollback = journal
-                    .unwind(self.aws.clone(), self.rollback_deadline)
+                    .unwind(self.aws.clone(), self.rollback_deadline, &self.tasks)
                     .await;
                 let outcome = if rollback.complete {
                     "complete"

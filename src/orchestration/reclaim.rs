@@ -115,7 +115,9 @@ async fn reclaim_one(ctx: &Ctx, arn: &str, since: i64) -> Result<Option<bool>, O
         }
     };
     if !finished {
-        let report = journal.unwind(aws.clone(), ctx.rollback_deadline).await;
+        let report = journal
+            .unwind(aws.clone(), ctx.rollback_deadline, &ctx.tasks)
+            .await;
         if !report.complete {
             return Err(OpError::Invalid(format!(
                 "left behind: {}",

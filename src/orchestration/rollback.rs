@@ -6,7 +6,7 @@
 //! is ever recorded, so a rollback never touches a resource that existed before.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_sdk_iam::primitives::DateTime;
 use futures::future::join_all;
@@ -263,43 +263,76 @@ impl Journal {
         entries.steps.is_empty() && entries.marker.is_none()
     }
 
-    /// Undoes everything recorded, in a task of its own so that it completes even when the request that
-    /// started it is dropped (the client went away).
+    /// Undoes everything recorded, in a task of its own (tracked by `tasks`, so a stopping service waits for
+    /// it) so that it completes even when the request that started it is dropped (the client went away).
     /// `deadline` bounds the whole rollback (the configured `shutdownGracePeriod`, so a stopping service can wait
-    /// for it); what it could not undo in time keeps the create's marker, for the cleaner.
-    pub async fn unwind(self, aws: Arc<AwsAccount>, deadline: Duration) -> RollbackReport {
+    /// for it); what it could not undo in time keeps the create's marker, for the cleaner. A request's rollback
+    /// still running when the request must answer goes on after the answer, which reports everything not yet
+    /// undone as left over.
+    pub async fn unwind(
+        self,
+        aws: Arc<AwsAccount>,
+        deadline: Duration,
+        tasks: &tokio_util::task::TaskTracker,
+    ) -> RollbackReport {
         let Entries { steps, marker, .. } =
             std::mem::take(&mut *self.0.lock().expect("journal lock"));
-        let task = tokio::spawn(async move {
-            let mut leftovers =
-                tokio::time::timeout(deadline, unwind_steps(&aws, steps.clone()))
-                    .await
-                    .unwrap_or_else(|_| {
-                        tracing::error!("rollback did not finish within {deadline:?}");
-                        steps.iter().map(|s| s.resource(&aws)).collect()
-                    });
-            match (marker, leftovers.is_empty()) {
-                (Some(arn), true) => {
-                    if let Err(e) =
-                        undo_with_retries(&aws, &Undo::DeletePolicy { arn: arn.clone() }).await
-                    {
-                        tracing::error!(error = %e, marker = %arn, "could not remove the create's marker");
-                        leftovers.push(arn);
+        let pending: Vec<String> = (steps.iter().map(|s| s.resource(&aws)))
+            .chain(marker.clone())
+            .collect();
+        let answer = crate::deadline::current().and_then(|d| d.answer);
+        // Its AWS calls wait for their turns and retry throttled answers until the rollback's own deadline.
+        let own = crate::deadline::Deadline {
+            calls: Instant::now() + deadline,
+            answer: None,
+        };
+        let task = tasks.spawn(
+            crate::deadline::within(own, async move {
+                let mut leftovers =
+                    tokio::time::timeout(deadline, unwind_steps(&aws, steps.clone()))
+                        .await
+                        .unwrap_or_else(|_| {
+                            tracing::error!("rollback did not finish within {deadline:?}");
+                            steps.iter().map(|s| s.resource(&aws)).collect()
+                        });
+                match (marker, leftovers.is_empty()) {
+                    (Some(arn), true) => {
+                        if let Err(e) =
+                            undo_with_retries(&aws, &Undo::DeletePolicy { arn: arn.clone() })
+                                .await
+                        {
+                            tracing::error!(error = %e, marker = %arn, "could not remove the create's marker");
+                            leftovers.push(arn);
+                        }
                     }
+                    (Some(arn), false) => {
+                        tracing::warn!(marker = %arn, "rollback incomplete: the marker stays, so the cleaner reclaims what is left");
+                    }
+                    (None, _) => {}
                 }
-                (Some(arn), false) => {
-                    tracing::warn!(marker = %arn, "rollback incomplete: the marker stays, so the cleaner reclaims what is left");
+                if leftovers.is_empty() {
+                    tracing::info!("rollback complete");
                 }
-                (None, _) => {}
+                leftovers
+            })
+            // The rollback logs with the request id of the request whose create it undoes.
+            .instrument(tracing::Span::current()),
+        );
+        let finished = match answer {
+            Some(at) => tokio::time::timeout_at(at.into(), task).await.ok(),
+            None => Some(task.await),
+        };
+        let leftovers = match finished {
+            Some(Ok(leftovers)) => leftovers,
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "rollback task failed");
+                vec!["unknown: the rollback task failed".to_owned()]
             }
-            leftovers
-        }
-        // The rollback logs with the request id of the request whose create it undoes.
-        .instrument(tracing::Span::current()));
-        let leftovers = task.await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "rollback task failed");
-            vec!["unknown: the rollback task failed".to_owned()]
-        });
+            None => {
+                tracing::warn!("the request must answer; its rollback goes on");
+                pending
+            }
+        };
         RollbackReport {
             complete: leftovers.is_empty(),
             leftovers,

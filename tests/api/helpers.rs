@@ -143,6 +143,12 @@ externalId = "ext-{account_id}"
 [accounts.test.accessLog]
 bucket = "{log_bucket}"
 prefix = "s3"
+# The emulator does not throttle: the tests of pacing set their own rates.
+[accounts.test.rateLimits]
+iam = 1000
+route53 = 1000
+cloudfront = 1000
+acm = 1000
 "#,
         endpoint = moto::endpoint()
     );

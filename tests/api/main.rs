@@ -15,6 +15,7 @@ mod resilience;
 mod rollback;
 mod server;
 mod service;
+mod throttling;
 mod user_delete;
 mod users;
 mod websites;

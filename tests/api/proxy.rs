@@ -53,6 +53,35 @@ struct State {
     in_flight: usize,
     /// When a request (the held one too) last arrived, or a forwarded one was answered.
     last_change: Option<Instant>,
+    /// Services and operations limited to a rate, as AWS limits an account: by service name (`"iam"`) or
+    /// operation (`"iam:DeleteGroup"`, which takes precedence).
+    limits: std::collections::HashMap<String, TokenBucket>,
+    /// Every request answered as throttled, as its operation.
+    throttled: Vec<String>,
+}
+
+/// AWS's rate limit of one service: `rate` requests per second, up to `burst` at once after a quiet spell.
+#[derive(Debug, Clone)]
+struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl TokenBucket {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let earned = now.duration_since(self.refilled).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + earned).min(self.burst);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl Proxy {
@@ -106,6 +135,31 @@ impl Proxy {
     /// The operation held, if any (still named after it was released).
     pub fn holding(&self) -> Option<String> {
         self.shared.held.borrow().clone()
+    }
+
+    /// Limits `service` (`"iam"`, `"route53"`, …) or one operation (`"iam:DeleteGroup"`) to `rate` requests
+    /// per second with `burst` at once, as AWS limits an account: a request beyond it is answered as the service answers throttled calls (IAM, Route 53
+    /// and CloudFront `Throttling`, ACM `ThrottlingException`, S3 `SlowDown`) and never reaches moto.
+    pub fn throttle(&self, what: &str, rate: f64, burst: f64) {
+        self.shared.state().limits.insert(
+            what.to_owned(),
+            TokenBucket {
+                rate,
+                burst,
+                tokens: burst,
+                refilled: Instant::now(),
+            },
+        );
+    }
+
+    /// Lifts every limit.
+    pub fn unthrottle(&self) {
+        self.shared.state().limits.clear();
+    }
+
+    /// Every request answered as throttled, as its operation.
+    pub fn throttled(&self) -> Vec<String> {
+        self.shared.state().throttled.clone()
     }
 
     /// Lets the held request through to moto (and its answer back).
@@ -247,6 +301,9 @@ impl Shared {
             Err(e) => return plain(StatusCode::BAD_GATEWAY, format!("proxy: reading: {e}")),
         };
         let op = operation(&parts.method, &parts.uri, &parts.headers, &body);
+        if let Some(answer) = self.throttle_answer(&op) {
+            return answer;
+        }
         if self.arrive(&op) {
             self.held.send_replace(Some(op));
             let mut release = self.release.subscribe();
@@ -282,6 +339,58 @@ impl Shared {
         parts.headers.remove(CONNECTION);
         parts.headers.remove(TRANSFER_ENCODING);
         Response::from_parts(parts, Full::new(body))
+    }
+}
+
+impl Shared {
+    /// The throttling answer to `op` when its service is over its limit (the request is then only counted as
+    /// throttled).
+    fn throttle_answer(&self, op: &str) -> Option<Response<Full<Bytes>>> {
+        let service = op.split(':').next().unwrap_or_default();
+        let mut state = self.state();
+        let key = match state.limits.contains_key(op) {
+            true => op,
+            false => service,
+        };
+        let bucket = state.limits.get_mut(key)?;
+        if bucket.take() {
+            return None;
+        }
+        state.throttled.push(op.to_owned());
+        let (status, content_type, body) = match service {
+            "acm" => (
+                StatusCode::BAD_REQUEST,
+                "application/x-amz-json-1.1",
+                r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_owned(),
+            ),
+            "s3" => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "application/xml",
+                "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>\
+                 <RequestId>throttled</RequestId></Error>"
+                    .to_owned(),
+            ),
+            // The Query protocol (IAM, STS) and the REST-XML services answer in one shape.
+            _ => (
+                StatusCode::BAD_REQUEST,
+                "text/xml",
+                "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>\
+                 <Message>Rate exceeded</Message></Error><RequestId>throttled</RequestId></ErrorResponse>"
+                    .to_owned(),
+            ),
+        };
+        let mut r = Response::new(Full::new(Bytes::from(body)));
+        *r.status_mut() = status;
+        let headers = r.headers_mut();
+        headers.insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static(content_type),
+        );
+        headers.insert(
+            "x-amzn-requestid",
+            hyper::header::HeaderValue::from_static("throttled"),
+        );
+        Some(r)
     }
 }
 

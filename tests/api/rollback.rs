@@ -230,7 +230,8 @@ async fn a_bucket_delete_that_fails_half_way_finishes_when_repeated() {
 
 #[tokio::test]
 async fn aws_errors_map_to_statuses() {
-    let app = TestApp::spawn().await;
+    // Throttling is retried until three quarters of the request timeout.
+    let app = TestApp::spawn_with(|c| c.request_timeout = Duration::from_secs(6)).await;
     let cases = [
         (
             Fault::Service {
