@@ -74,6 +74,14 @@ impl AwsAccount {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(config.region.clone()))
             .retry_config(RetryConfig::standard())
+            // The SDK's upload stall check starts its clock before the paced HTTP client waits for the attempt's
+            // turn, so a wait of more than its grace period (5 s) would look like a stalled upload. Request
+            // bodies here are small and sent at once; the attempt timeout bounds them. Downloads stay checked.
+            .stalled_stream_protection(
+                aws_config::stalled_stream_protection::StalledStreamProtectionConfig::enabled()
+                    .upload_enabled(false)
+                    .build(),
+            )
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(timing.aws.min(Duration::from_secs(5)))

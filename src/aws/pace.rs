@@ -10,9 +10,9 @@
 //!   too, because the lane sits in the SDK's HTTP client ([`PacedHttpClient`]). Lanes belong to one account, so
 //!   a burst on one account never delays another. S3 and STS are not paced (S3's limits are per prefix and far
 //!   above what the service does).
-//! - **Adapting.** An account's limit is shared with whatever else calls it. A throttled answer halves the lane's
-//!   rate (down to a sixteenth of the configured rate); every answer that is not throttled wins a fiftieth of the
-//!   configured rate back.
+//! - **Adapting.** An account's limit is shared with whatever else calls it. A throttled answer cuts the lane's
+//!   rate to 70 %, at most once a second (down to a sixteenth of the configured rate); every answer that is not
+//!   throttled wins a fiftieth of the configured rate back.
 //! - **Retrying to the deadline.** A throttled attempt is retried with the SDK's exponential backoff until the
 //!   request's deadline ([`crate::deadline`]), not three times; only then does the caller get 429. Other errors keep the
 //!   SDK's standard retries (three attempts). The wait for a turn is not AWS's time: each attempt has
@@ -63,6 +63,8 @@ struct LaneState {
     rate: f64,
     /// The theoretical arrival time of the next call: the bucket is full when it lies in the past.
     tat: Instant,
+    /// When the rate was last cut.
+    cut: Option<Instant>,
 }
 
 impl Lane {
@@ -73,6 +75,7 @@ impl Lane {
             state: Mutex::new(LaneState {
                 rate: calls_per_second,
                 tat: Instant::now(),
+                cut: None,
             }),
         }
     }
@@ -94,10 +97,19 @@ impl Lane {
         Ok(at)
     }
 
-    /// AWS throttled a call despite the pace: someone else uses the account's limit too.
+    /// AWS throttled a call despite the pace: someone else uses the account's limit too, or the turns and
+    /// AWS's bucket drifted apart. The rate is cut to 70 % (as TCP's CUBIC does), at most once a second: the
+    /// calls in flight when AWS's bucket ran dry are throttled together, and that is one event, not several.
     pub fn throttled(&self) {
         let mut s = self.state.lock().expect("lane lock");
-        s.rate = (s.rate / 2.0).max(self.configured / 16.0);
+        let now = Instant::now();
+        if s.cut
+            .is_some_and(|at| now.duration_since(at) < Duration::from_secs(1))
+        {
+            return;
+        }
+        s.cut = Some(now);
+        s.rate = (s.rate * 0.7).max(self.configured / 16.0);
     }
 
     /// A call went through.
@@ -358,8 +370,15 @@ mod tests {
     fn throttled_answers_slow_a_lane_down_and_answers_bring_it_back() {
         let lane = Lane::new(16.0);
         lane.throttled();
-        assert_eq!(lane.rate(), 8.0);
+        assert!((lane.rate() - 11.2).abs() < 1e-9, "{}", lane.rate());
+        // Throttled together: one cut.
         for _ in 0..10 {
+            lane.throttled();
+        }
+        assert!((lane.rate() - 11.2).abs() < 1e-9, "{}", lane.rate());
+        // Throttled again a second later: another; never below a sixteenth.
+        for _ in 0..20 {
+            lane.state.lock().unwrap().cut = Some(Instant::now() - Duration::from_secs(2));
             lane.throttled();
         }
         assert_eq!(lane.rate(), 1.0, "never below a sixteenth");

@@ -273,12 +273,9 @@ async fn a_rollback_starved_by_throttling_is_finished_by_the_cleaner() {
             r.text()
         );
     }
-    // The rollbacks give up on the group at their deadline and keep the markers.
+    // The rollbacks give up on the group at their deadline (and on whatever comes after it) and keep the markers.
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(app.aws.markers().await.len(), buckets.len());
-    for b in &buckets {
-        assert!(!app.aws.bucket_exists(b).await, "the rest was undone: {b}");
-    }
 
     proxy.unthrottle();
     let ctx = app.state.ctx("test").unwrap();
@@ -287,6 +284,9 @@ async fn a_rollback_starved_by_throttling_is_finished_by_the_cleaner() {
         .unwrap();
     assert_eq!(report.reclaimed.undone.len(), buckets.len(), "{report:?}");
     assert!(app.aws.markers().await.is_empty());
+    for b in &buckets {
+        assert!(!app.aws.bucket_exists(b).await, "{b} left");
+    }
     assert_eq!(app.aws.policy_names().await, before_policies);
     assert_eq!(app.aws.group_names().await, before_groups);
 }
