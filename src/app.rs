@@ -18,7 +18,8 @@ pub struct App {
     pub config: Config,
     pub accounts: BTreeMap<String, Arc<AwsAccount>>,
     pub metrics: Arc<Metrics>,
-    pub auth: Auth,
+    /// The tokens, replaced whole when the configuration is reloaded (`SIGHUP`).
+    auth: std::sync::RwLock<Arc<Auth>>,
     /// Workflows running detached from their requests (see `http::detached`).
     pub tasks: tokio_util::task::TaskTracker,
     /// Set once the service has been asked to stop: new requests get 503.
@@ -53,13 +54,23 @@ impl App {
             accounts.insert(name.clone(), Arc::new(clients));
         }
         Ok(App {
-            auth: Auth::new(config.token.clone()),
+            auth: std::sync::RwLock::new(Arc::new(Auth::new(&config))),
             config,
             accounts,
             metrics,
             tasks: tokio_util::task::TaskTracker::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The tokens in force now.
+    pub fn auth(&self) -> Arc<Auth> {
+        self.auth.read().expect("auth lock").clone()
+    }
+
+    /// Puts the tokens of `config` in force: requests that already checked their token are not affected.
+    pub fn reload_tokens(&self, config: &Config) {
+        *self.auth.write().expect("auth lock") = Arc::new(Auth::new(config));
     }
 
     /// The workflow context of the account named in the path; 404 before any AWS call when it is unknown.

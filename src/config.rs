@@ -50,7 +50,13 @@ pub enum LogFormat {
 pub struct Config {
     #[serde(default = "default_listen_address")]
     pub listen_address: SocketAddr,
-    pub token: SecretString,
+    /// The single legacy token: admin on every account, plain or as a bcrypt hash of it. Optional when `tokens`
+    /// holds an admin token.
+    #[serde(default)]
+    pub token: Option<SecretString>,
+    /// Named, scoped tokens, stored as the SHA-256 of their secrets.
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
     #[serde(default = "default_log_level")]
     pub log_level: String,
     #[serde(default)]
@@ -75,6 +81,63 @@ pub struct Config {
     pub shutdown_grace_period: Duration,
     #[serde(default)]
     pub accounts: BTreeMap<String, AccountConfig>,
+}
+
+/// What a token may do (API.md §1.1); each scope includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// `GET` and `HEAD` routes.
+    Read,
+    /// Read, and creates, updates, invalidations, user creation and key resets.
+    Write,
+    /// Write, and every `DELETE`.
+    Admin,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+}
+
+/// A named token (`[[tokens]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Unique; names the caller in audit events, logs and metrics.
+    pub name: String,
+    /// The hex SHA-256 of the secret (`s3-api token new` prints both).
+    pub sha256: String,
+    /// Account names, or `"*"` for every account.
+    pub accounts: Vec<String>,
+    pub scope: Scope,
+    /// RFC 3339; the token is refused from then on.
+    #[serde(default, deserialize_with = "rfc3339")]
+    pub expires: Option<std::time::SystemTime>,
+}
+
+/// A token's name is a metric label and appears in every audit event: short and plain. `legacy` names the
+/// single `token`.
+pub fn valid_token_name(name: &str) -> bool {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    !name.is_empty() && name.len() <= 64 && name.chars().all(plain) && name != "legacy"
+}
+
+fn rfc3339<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::time::SystemTime>, D::Error> {
+    let text: Option<String> = Option::deserialize(d)?;
+    text.map(|t| {
+        humantime::parse_rfc3339_weak(&t).map_err(|e| {
+            serde::de::Error::custom(format!("expires: not an RFC 3339 time ({e}): {t}"))
+        })
+    })
+    .transpose()
 }
 
 /// One AWS account the service manages, addressed as `{account}` in the routes.
@@ -274,6 +337,11 @@ const KNOWN_KEYS: &[&str] = &[
     "interval",
     "maxSplay",
     "reclaimAfter",
+    "rateLimits",
+    "iam",
+    "route53",
+    "cloudfront",
+    "acm",
 ];
 
 impl Config {
@@ -309,9 +377,10 @@ impl Config {
     /// Checks every rule that the types alone do not express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         use secrecy::ExposeSecret;
-        if self.token.expose_secret().trim().is_empty() {
+        if matches!(&self.token, Some(t) if t.expose_secret().trim().is_empty()) {
             return Err(invalid("token", "must not be empty"));
         }
+        self.validate_tokens()?;
         if self.org.trim().is_empty() {
             return Err(invalid("org", "must not be empty"));
         }
@@ -352,6 +421,56 @@ impl Config {
         }
         for (name, account) in &self.accounts {
             account.validate(&format!("accounts.{name}"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn validate_tokens(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::BTreeSet::new();
+        let mut hashes = std::collections::BTreeSet::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            let at = |k: &str| format!("tokens[{i}].{k}");
+            if !valid_token_name(&t.name) {
+                return Err(invalid(
+                    at("name"),
+                    "must be 1 to 64 letters, digits, `-`, `_` or `.`, and not `legacy` (the single `token`)",
+                ));
+            }
+            if !names.insert(t.name.as_str()) {
+                return Err(invalid(at("name"), format!("{} is listed twice", t.name)));
+            }
+            if t.sha256.len() != 64 || !t.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(invalid(
+                    at("sha256"),
+                    "must be the 64 hex digits of a SHA-256 digest",
+                ));
+            }
+            if !hashes.insert(t.sha256.to_ascii_lowercase()) {
+                return Err(invalid(
+                    at("sha256"),
+                    format!("{} has the digest of another token", t.name),
+                ));
+            }
+            if t.accounts.is_empty() {
+                return Err(invalid(at("accounts"), "must name an account, or \"*\""));
+            }
+            for a in &t.accounts {
+                if a != "*" && !self.accounts.contains_key(a) {
+                    return Err(invalid(
+                        at("accounts"),
+                        format!("{a} is not a configured account"),
+                    ));
+                }
+            }
+        }
+        let admin = self.tokens.iter().any(|t| t.scope == Scope::Admin);
+        if self.token.is_none() && !admin {
+            return Err(invalid(
+                "token",
+                "required unless [[tokens]] lists an admin token: there must be a way in",
+            ));
         }
         Ok(())
     }
@@ -645,6 +764,61 @@ maxSplay = "0s"
     }
 
     #[test]
+    fn named_tokens_are_validated() {
+        let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let entry = |name: &str, sha: &str, accounts: &str, scope: &str| {
+            format!(
+                "\n[[tokens]]\nname = \"{name}\"\nsha256 = \"{sha}\"\naccounts = {accounts}\nscope = \"{scope}\"\n"
+            )
+        };
+        let good = format!("{GOOD}{}", entry("ci", sha, "[\"alpha\"]", "read"));
+        let c = load("toml", &good).unwrap();
+        assert_eq!(c.tokens[0].scope, Scope::Read);
+        let expiring = format!("{good}expires = \"2027-06-30T00:00:00Z\"\n");
+        assert!(load("toml", &expiring).unwrap().tokens[0].expires.is_some());
+        for (bad, key) in [
+            (entry("", sha, "[\"*\"]", "read"), "name"),
+            (entry("legacy", sha, "[\"*\"]", "read"), "name"),
+            (entry("a b", sha, "[\"*\"]", "read"), "name"),
+            (entry("c2", "abc", "[\"*\"]", "read"), "sha256"),
+            (
+                entry("c2", &sha.replace('9', "g"), "[\"*\"]", "read"),
+                "sha256",
+            ),
+            (
+                entry("c2", &sha.replace('9', "7"), "[]", "read"),
+                "accounts",
+            ),
+            (
+                entry("c2", &sha.replace('9', "7"), "[\"nope\"]", "read"),
+                "accounts",
+            ),
+            (entry("other", sha, "[\"*\"]", "read"), "sha256"),
+            (
+                entry("ci", &sha.replace('9', "8"), "[\"*\"]", "read"),
+                "name",
+            ),
+        ] {
+            let e = load_err(&format!("{good}{bad}"));
+            assert!(e.contains(&format!("tokens[1].{key}")), "{bad}: {e}");
+        }
+        assert!(load_err(&format!(
+            "{good}{}",
+            entry("x", &sha.replace('9', "1"), "[\"*\"]", "root")
+        ))
+        .contains("root"));
+        assert!(load_err(&format!("{good}expires = \"soon\"\n")).contains("expires"));
+        // No legacy token: only with an admin token.
+        let without = good.replace("token = \"s3kr1t\"\n", "");
+        assert!(load_err(&without).contains("token"));
+        let admin = format!(
+            "{without}{}",
+            entry("root", &sha.replace('9', "1"), "[\"*\"]", "admin")
+        );
+        assert!(load("toml", &admin).unwrap().token.is_none());
+    }
+
+    #[test]
     fn rate_limits_default_per_service_and_must_be_positive() {
         let c = load("toml", GOOD).unwrap();
         assert_eq!(c.accounts["alpha"].rate_limits, RateLimits::default());
@@ -702,7 +876,7 @@ maxSplay = "0s"
             ],
         )
         .unwrap();
-        assert_eq!(c.token.expose_secret(), "from-env");
+        assert_eq!(c.token.as_ref().unwrap().expose_secret(), "from-env");
         assert!(c.metrics_require_token);
         let a = &c.accounts["alpha"];
         assert_eq!(a.configured_account_id(), Some("210987654321"));

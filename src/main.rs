@@ -39,6 +39,31 @@ enum Command {
         #[arg(long)]
         account: String,
     },
+    /// Named API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Mint a token: prints its secret once, and the `[[tokens]]` entry (with the secret's hash) to add to the
+    /// configuration. Reads no configuration.
+    New {
+        /// Unique name; appears in audit events, logs and metrics.
+        #[arg(long)]
+        name: String,
+        /// read | write | admin
+        #[arg(long)]
+        scope: String,
+        /// Comma-separated account names, or `*` for every account.
+        #[arg(long, value_delimiter = ',', required = true)]
+        accounts: Vec<String>,
+        /// RFC 3339 time from which the token is refused, e.g. 2027-06-30T00:00:00Z.
+        #[arg(long)]
+        expires: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,6 +71,27 @@ fn main() -> ExitCode {
     if let Some(Command::Openapi) = cli.command {
         println!("{}", s3_api::http::openapi::json());
         return ExitCode::SUCCESS;
+    }
+    if let Some(Command::Token {
+        action:
+            TokenAction::New {
+                name,
+                scope,
+                accounts,
+                expires,
+            },
+    }) = &cli.command
+    {
+        return match s3_api::http::auth::mint(name, scope, accounts, expires.as_deref()) {
+            Ok(minted) => {
+                println!("{minted}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("s3-api token new: {e}");
+                ExitCode::from(2)
+            }
+        };
     }
     if let Some(Command::Healthcheck { address }) = cli.command {
         return match s3_api::server::healthcheck(address) {
@@ -99,13 +145,13 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Healthcheck { .. } | Command::Openapi => {
+        Command::Healthcheck { .. } | Command::Openapi | Command::Token { .. } => {
             unreachable!("answered before the configuration is read")
         }
         Command::Serve => {
             s3_api::telemetry::init_logging(&config);
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-            match runtime.block_on(s3_api::server::run(config)) {
+            match runtime.block_on(s3_api::server::run(config, cli.config.clone())) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = %e, "s3-api failed");

@@ -2,6 +2,7 @@
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,14 +13,71 @@ use crate::app::{App, AppState};
 use crate::aws::AwsHooks;
 use crate::config::Config;
 
-/// Serves on the configured address until SIGTERM or SIGINT; in-flight requests finish first.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// Serves on the configured address until SIGTERM or SIGINT; in-flight requests finish first. On SIGHUP the
+/// tokens are read again from `path` (see [`reload_on_hangup`]).
+pub async fn run(config: Config, path: PathBuf) -> anyhow::Result<()> {
     // The handlers are installed before the first connection is accepted: a signal that arrives as soon as the
-    // service answers must start a graceful stop, not kill the process.
+    // service answers must start a graceful stop (or a reload), not kill the process.
     let stop = shutdown_signal()?;
+    let reload = Reload::install(path)?;
     let listener = TcpListener::bind(config.listen_address).await?;
     let app = App::new(config, AwsHooks::default()).await?;
-    serve(listener, app, stop).await
+    serve(listener, app, stop, reload).await
+}
+
+/// Where the configuration is read again from, and the signal that asks for it.
+pub struct Reload {
+    path: PathBuf,
+    #[cfg(unix)]
+    hangups: tokio::signal::unix::Signal,
+}
+
+impl Reload {
+    pub fn install(path: PathBuf) -> std::io::Result<Option<Reload>> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let hangups = signal(SignalKind::hangup())?;
+            Ok(Some(Reload { path, hangups }))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            Ok(None)
+        }
+    }
+}
+
+/// On every SIGHUP, loads and validates the configuration file again and puts its tokens (`[[tokens]]` and the
+/// legacy `token`) in force; requests in flight keep the tokens they were checked with. A file that does not
+/// load or validate is refused and logged, and the running tokens stay. Everything else (accounts, timeouts,
+/// listen address, log settings) takes effect at the next restart: the AWS clients, pacing and running
+/// workflows are built from it.
+async fn reload_on_hangup(state: AppState, reload: Reload) {
+    #[cfg(unix)]
+    {
+        let Reload { path, mut hangups } = reload;
+        while hangups.recv().await.is_some() {
+            match Config::load(&path, std::env::vars()) {
+                Ok(config) => {
+                    state.reload_tokens(&config);
+                    tracing::info!(
+                        path = %path.display(),
+                        named_tokens = config.tokens.len(),
+                        legacy_token = config.token.is_some(),
+                        "configuration reloaded: its tokens are in force; other changes take effect at the next restart"
+                    );
+                }
+                Err(e) => tracing::error!(
+                    path = %path.display(),
+                    error = %e,
+                    "configuration reload refused; the running tokens stay"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (state, reload);
 }
 
 /// Serves `app` on `listener` until `shutdown` completes. Then it stops accepting connections, answers new
@@ -29,9 +87,11 @@ pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    reload: Option<Reload>,
 ) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     let state = AppState(Arc::new(app));
+    let reloader = reload.map(|r| tokio::spawn(reload_on_hangup(state.clone(), r)));
     // The cleaners live as long as the server; a run cut short is simply done again later.
     let cleaners: Vec<_> = state
         .accounts
@@ -58,9 +118,12 @@ pub async fn serve(
     let router = crate::http::router(state.clone());
     tracing::info!(%addr, version = crate::version::VERSION, "listening");
     let server = tokio::spawn(
-        axum::serve(listener, router)
-            .with_graceful_shutdown(signal)
-            .into_future(),
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .into_future(),
     );
 
     let grace = state.config.shutdown_grace_period;
@@ -77,6 +140,9 @@ pub async fn serve(
     }
     for cleaner in cleaners {
         cleaner.abort();
+    }
+    if let Some(reloader) = reloader {
+        reloader.abort();
     }
     state.tasks.close();
     let since = stop_seen.borrow().unwrap_or_else(Instant::now);

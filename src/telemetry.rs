@@ -10,8 +10,16 @@ use crate::version;
 
 /// Installs the global tracing subscriber: JSON lines or text, filtered by `logLevel` (or `RUST_LOG`).
 pub fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
+    // The audit trail is kept whatever the level, unless the filter itself says otherwise about `audit`.
+    let with_audit = |level: &str| match level.contains("audit") {
+        true => level.to_owned(),
+        false => format!("{level},audit=info"),
+    };
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(level) => tracing_subscriber::EnvFilter::try_new(with_audit(&level)),
+        Err(_) => tracing_subscriber::EnvFilter::try_new(with_audit(&config.log_level)),
+    }
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(with_audit(&config.log_level)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -42,6 +50,10 @@ pub struct Metrics {
     /// Time calls waited for their turn in an account's pace for a service.
     pub aws_pacing_wait: HistogramVec,
     pub rollbacks: IntCounterVec,
+    /// Requests refused before any AWS call for their token, by reason.
+    pub auth_refused: IntCounterVec,
+    /// Authenticated requests by token name (`legacy` for the single token): names come from the configuration.
+    pub requests_by_token: IntCounterVec,
     pub cleaner_runs: IntCounterVec,
     pub cleaner_deleted: IntCounterVec,
 }
@@ -117,6 +129,22 @@ impl Metrics {
             &["operation", "outcome"],
         )
         .unwrap();
+        let auth_refused = IntCounterVec::new(
+            Opts::new(
+                "auth_refused_total",
+                "Requests refused for their token: missing, invalid, expired, not_allowed",
+            ),
+            &["reason"],
+        )
+        .unwrap();
+        let requests_by_token = IntCounterVec::new(
+            Opts::new(
+                "auth_requests_total",
+                "Authenticated requests by token name (legacy for the single token)",
+            ),
+            &["token"],
+        )
+        .unwrap();
         let cleaner_runs = IntCounterVec::new(
             Opts::new(
                 "cleaner_runs_total",
@@ -154,6 +182,8 @@ impl Metrics {
             Box::new(aws_throttled.clone()),
             Box::new(aws_pacing_wait.clone()),
             Box::new(rollbacks.clone()),
+            Box::new(auth_refused.clone()),
+            Box::new(requests_by_token.clone()),
             Box::new(cleaner_runs.clone()),
             Box::new(cleaner_deleted.clone()),
             Box::new(build_info),
@@ -177,6 +207,8 @@ impl Metrics {
             aws_throttled,
             aws_pacing_wait,
             rollbacks,
+            auth_refused,
+            requests_by_token,
             cleaner_runs,
             cleaner_deleted,
         }

@@ -9,6 +9,15 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
+/// The answer to a request body over the limit.
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PayloadTooLarge",
+        "request bodies are limited to 64 KiB",
+    )
+}
+
 /// A JSON body: any content type, unknown fields rejected by the target type, at most the body limit.
 pub struct Json<T>(pub T);
 
@@ -19,11 +28,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|r| match r.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PayloadTooLarge",
-                    "request bodies are limited to 64 KiB",
-                ),
+                StatusCode::PAYLOAD_TOO_LARGE => too_large(),
                 _ => ApiError::bad_request("MalformedJson", r.body_text()),
             })?;
         serde_json::from_slice(&bytes)

@@ -1,5 +1,6 @@
 //! The HTTP layer: routes under `/v1/s3`, authentication, problem documents, request ids, metrics.
 
+mod audit;
 pub mod auth;
 mod buckets;
 pub mod error;
@@ -97,6 +98,8 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .timeout(state.config.request_timeout),
         )
+        // Outside the token check and the time limit, so that refused and timed-out changes are audited too.
+        .layer(axum::middleware::from_fn(audit::audit))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(from_fn_with_state(state.clone(), refuse_when_stopping))
         .layer(from_fn_with_state(state.clone(), observe::observe))

@@ -40,7 +40,8 @@ impl Modify for TokenAuth {
             "token",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Auth-Token",
-                "The configured token, or a bcrypt hash of it",
+                "The secret of a named token (`[[tokens]]`, scoped to accounts and read, write or admin), or the \
+                 single legacy token, or a bcrypt hash of it",
             ))),
         );
     }
@@ -58,7 +59,7 @@ impl utoipa::IntoResponses for Errors {
             ),
             (
                 403,
-                "Missing or wrong X-Auth-Token, a bucket the service does not manage (NotManaged), or AWS denied the service's credentials",
+                "Missing or wrong X-Auth-Token (InvalidToken), a token outside its scope or accounts (TokenNotAllowed) or expired (TokenExpired), a bucket the service does not manage (NotManaged), or AWS denied the service's credentials",
             ),
             (404, "Unknown account, or the resource does not exist"),
             (

@@ -381,6 +381,28 @@ pub async fn start_binary(
     std::net::SocketAddr,
     std::path::PathBuf,
 ) {
+    // The free port is found by binding and letting go of it, so another test may take it in between: then the
+    // service cannot bind it, and starts again on another.
+    for _ in 0..5 {
+        match try_start_binary(config).await {
+            Ok(started) => return started,
+            Err(stderr) if stderr.contains("Address already in use") => continue,
+            Err(stderr) => panic!("{stderr}"),
+        }
+    }
+    panic!("no free port found for the service in 5 tries");
+}
+
+async fn try_start_binary(
+    config: &str,
+) -> Result<
+    (
+        std::process::Child,
+        std::net::SocketAddr,
+        std::path::PathBuf,
+    ),
+    String,
+> {
     let port = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap()
@@ -416,13 +438,16 @@ pub async fn start_binary(
             let _ = child.wait();
             let stderr = std::fs::read_to_string(&log).unwrap_or_default();
             let _ = std::fs::remove_file(&log);
-            panic!("the service did not start ({exited:?}); stderr:\n{stderr}");
+            let _ = std::fs::remove_file(&path);
+            return Err(format!(
+                "the service did not start ({exited:?}); stderr:\n{stderr}"
+            ));
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     // The process keeps writing to the file it was given; only its name goes.
     let _ = std::fs::remove_file(&log);
-    (child, addr, path)
+    Ok((child, addr, path))
 }
 
 /// An access-log bucket in the account, with the bucket policy AWS requires for the logging service to write

@@ -25,9 +25,14 @@ async fn serves_on_a_socket_and_stops_gracefully() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(s3_api::server::serve(listener, app, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(s3_api::server::serve(
+        listener,
+        app,
+        async {
+            let _ = stopped.await;
+        },
+        None,
+    ));
 
     let ping = http(
         addr,

@@ -135,10 +135,10 @@ async fn a_burst_within_the_rate_limit_succeeds_at_the_paced_rate() {
         "{:.1}s for {needed} IAM calls at {IAM_RATE}/s",
         took.as_secs_f64()
     );
-    // Queued behind the burst, a create would wait seconds (the queue is as long as the burst); what is left is
-    // the emulator being busier.
+    // Queued behind the burst, a create would wait about 10 s (the queue is as long as the burst); what is left
+    // is the emulator being busier, more so while the rest of the suite runs too.
     assert!(
-        during <= (baseline * 3).max(Duration::from_secs(1)),
+        during <= (baseline * 4).max(Duration::from_secs(2)),
         "the other account slowed from {baseline:?} to {during:?}"
     );
     // What the pace shows.

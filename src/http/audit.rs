@@ -1,0 +1,252 @@
+//! The audit trail (API.md §1.1): every request that changes something, or was refused while trying to (`POST`,
+//! `PUT`, `PATCH`, `DELETE`, whatever the status), writes one event: a log line with target `audit` that names the
+//! token (never a secret), the client, the route, the account, the resource and the status, and for creates and
+//! deletes what was created or deleted in AWS and the rollback. The fields are read from the request and from the
+//! answer, which already says all of it, so the handlers know nothing of the trail.
+
+use std::net::SocketAddr;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::auth::{Caller, Need};
+use super::observe::REQUEST_ID_HEADER;
+use super::BODY_LIMIT;
+
+/// Answers larger than this are passed on without being read for the trail (none of the service's are).
+const ANSWER_LIMIT: usize = 1 << 20;
+
+pub async fn audit(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    if !matches!(
+        method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
+        return next.run(req).await;
+    }
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let path = req.uri().path().to_owned();
+    // Names as sent are the caller's input: only those of a route the service has, each cut short.
+    let account = Need::of(&method, &path)
+        .account
+        .filter(|_| route.is_some())
+        .map(short);
+    let mut names: Vec<String> = match &route {
+        Some(template) => template
+            .split('/')
+            .zip(path.split('/'))
+            .filter(|(t, _)| t.starts_with('{') && *t != "{account}")
+            .map(|(_, p)| short(p))
+            .collect(),
+        None => Vec::new(),
+    };
+
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            let response = super::extract::too_large().into_response();
+            event(
+                &request_id,
+                None,
+                client,
+                &method,
+                route,
+                account,
+                &names,
+                &response,
+                None,
+            );
+            return response;
+        }
+    };
+    // A create names what it makes in its body.
+    if let Ok(sent) = serde_json::from_slice::<Value>(&body) {
+        for name in [&sent["BucketInput"]["Bucket"], &sent["User"]["UserName"]] {
+            if let Some(n) = name.as_str() {
+                names.push(short(n));
+            }
+        }
+    }
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+
+    let caller = response.extensions().get::<Caller>().cloned();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if !is_json {
+        event(
+            &request_id,
+            caller,
+            client,
+            &method,
+            route,
+            account,
+            &names,
+            &response,
+            None,
+        );
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let answer: Bytes = match axum::body::to_bytes(body, ANSWER_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => Bytes::new(),
+    };
+    let response = Response::from_parts(parts, Body::from(answer.clone()));
+    let answer = serde_json::from_slice::<Value>(&answer).ok();
+    event(
+        &request_id,
+        caller,
+        client,
+        &method,
+        route,
+        account,
+        &names,
+        &response,
+        answer.as_ref(),
+    );
+    response
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(128).collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event(
+    request_id: &str,
+    caller: Option<Caller>,
+    client: Option<String>,
+    method: &Method,
+    route: Option<String>,
+    account: Option<String>,
+    names: &[String],
+    response: &Response,
+    answer: Option<&Value>,
+) {
+    let status = response.status().as_u16();
+    let success = response.status().is_success();
+    let (created, deleted) = match (method, answer) {
+        (&Method::POST, Some(a)) if success => (Some(made(a)), None),
+        (&Method::DELETE, Some(a)) if success => (None, Some(removed(a))),
+        _ => (None, None),
+    };
+    let rollback = answer.and_then(|a| a.get("rollback")).map(Value::to_string);
+    let listed = |names: Vec<String>| serde_json::Value::from(names).to_string();
+    let created = created.map(listed);
+    let deleted = deleted.map(listed);
+    tracing::info!(
+        target: "audit",
+        requestId = %request_id,
+        // "-" where there is none: no token or an unknown one, no client address (in-process), no account.
+        token = caller.as_ref().map_or("-", |c| &*c.0),
+        client = client.as_deref().unwrap_or("-"),
+        method = %method,
+        route = route.as_deref().unwrap_or("unmatched"),
+        account = account.as_deref().unwrap_or("-"),
+        resource = %names.join("/"),
+        status,
+        created = created.as_deref(),
+        deleted = deleted.as_deref(),
+        rollback = rollback.as_deref(),
+        "audit"
+    );
+}
+
+/// What a create's answer says it made: every ARN in it, and a distribution's id. (Never a secret: access keys
+/// are named by their id only.)
+fn made(answer: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    collect(answer, &mut out, &|key| matches!(key, "Arn"));
+    if let Some(id) = answer["Distribution"]["Id"].as_str() {
+        out.push(format!("distribution {id}"));
+    }
+    if let Some(id) = answer["AccessKey"]["AccessKeyId"].as_str() {
+        out.push(format!("access key {id}"));
+    }
+    out
+}
+
+/// What a delete's answer says it removed: the names it lists.
+fn removed(answer: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(object) = answer.as_object() {
+        for (key, value) in object {
+            match value {
+                Value::String(s) if matches!(key.as_str(), "Bucket" | "User" | "Website") => {
+                    out.push(s.clone())
+                }
+                Value::Array(items) => {
+                    out.extend(items.iter().filter_map(Value::as_str).map(str::to_owned))
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn collect(value: &Value, out: &mut Vec<String>, wanted: &dyn Fn(&str) -> bool) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if wanted(k) => out.push(s.clone()),
+                    other => collect(other, out, wanted),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect(v, out, wanted)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_answers_say_was_made_and_removed() {
+        let created = serde_json::json!({
+            "User": {"UserName": "u", "Arn": "arn:aws:iam::1:user/u"},
+            "AccessKey": {"AccessKeyId": "AKIA1", "SecretAccessKey": "never-logged"},
+            "Groups": [{"Arn": "arn:aws:iam::1:group/g"}]
+        });
+        let made = made(&created);
+        assert_eq!(
+            made,
+            vec![
+                "arn:aws:iam::1:group/g".to_owned(),
+                "arn:aws:iam::1:user/u".to_owned(),
+                "access key AKIA1".to_owned()
+            ]
+        );
+        assert!(!format!("{made:?}").contains("never-logged"));
+        let deleted = serde_json::json!({
+            "Bucket": "b", "Users": ["u1"], "Policies": ["b-BktAdmPlc"], "Groups": ["b-BktAdmGrp"]
+        });
+        let mut removed = removed(&deleted);
+        removed.sort();
+        assert_eq!(removed, vec!["b", "b-BktAdmGrp", "b-BktAdmPlc", "u1"]);
+    }
+}
