@@ -416,6 +416,22 @@ impl AwsAccount {
         Ok(())
     }
 
+    /// The bucket's policy document as S3 keeps it, None when it has none.
+    pub async fn get_bucket_policy(&self, bucket: &BucketName) -> Result<Option<String>, AwsError> {
+        match self
+            .s3
+            .get_bucket_policy()
+            .bucket(bucket.as_str())
+            .send()
+            .await
+            .map_err(err(Service::S3, "GetBucketPolicy"))
+        {
+            Ok(out) => Ok(out.policy),
+            Err(e) if e.has_code("NoSuchBucketPolicy") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn put_bucket_policy(
         &self,
         bucket: &BucketName,

@@ -49,6 +49,8 @@ pub struct BucketBody {
     tags: Vec<Tag>,
     logging: Option<LoggingBody>,
     empty: bool,
+    /// The bucket policy in the form PUT takes it (a JSON document as a string); null when there is none.
+    bucket_policy: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -70,6 +72,7 @@ impl From<BucketView> for BucketBody {
                 target_prefix,
             }),
             empty: v.empty,
+            bucket_policy: v.policy,
         }
     }
 }
@@ -91,7 +94,9 @@ pub fn caller_tags(
 }
 
 #[utoipa::path(post, operation_id = "create_bucket", path = "/v1/s3/{account}/buckets", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local")), request_body = CreateBucketBody, security(("token" = [])),
-    responses((status = 202, description = "Creation accepted", body = CreatedBucketBody), crate::http::openapi::Errors))]
+    responses((status = 202, description = "Creation accepted", body = CreatedBucketBody,
+        headers(("Location" = String, description = "The route that shows the bucket: /v1/s3/{account}/buckets/{bucket}"))),
+        crate::http::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
     Params(account): Params<String>,
@@ -104,12 +109,19 @@ pub async fn create(
         lifecycle: body.lifecycle,
     };
     let created = detached(&ctx, |ctx| buckets::create(ctx, req)).await?;
+    // The account is a configured one (`ctx` found it) and the name a valid bucket name: safe in a header.
+    let location = format!("/v1/s3/{account}/buckets/{}", created.bucket);
     let body = CreatedBucketBody {
         bucket: format!("/{}", created.bucket),
         policy: PolicyView::from(&created.policy),
         group: GroupView::from(&created.group),
     };
-    Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        axum::Json(body),
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, operation_id = "list_bucket", path = "/v1/s3/{account}/buckets", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local")), security(("token" = [])),

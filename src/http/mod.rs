@@ -57,7 +57,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             users::reset_bucket_user,
             users::delete_bucket_user
         ))
-        .routes(routes!(websites::create))
+        .routes(routes!(websites::list, websites::create))
         .routes(routes!(
             websites::show,
             websites::head,

@@ -1,7 +1,7 @@
 //! `/v1/s3/{account}/websites…`: create, head, show, update tags, invalidate, delete, and the bookmark.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -74,8 +74,20 @@ fn document_name(what: &str, name: &str) -> Result<String, ApiError> {
     }
 }
 
+#[utoipa::path(get, operation_id = "list_websites", path = "/v1/s3/{account}/websites", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local")), security(("token" = [])),
+    responses((status = 200, description = "The names of the account's websites (managed website buckets), sorted; plain buckets are not listed", body = Vec<String>), crate::http::openapi::Errors))]
+pub async fn list(
+    State(state): State<AppState>,
+    Params(account): Params<String>,
+) -> Result<Response, ApiError> {
+    let ctx = state.ctx(&account)?;
+    Ok(axum::Json(websites::list(&ctx).await?).into_response())
+}
+
 #[utoipa::path(post, operation_id = "create_website", path = "/v1/s3/{account}/websites", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local")), request_body = CreateWebsiteBody, security(("token" = [])),
-    responses((status = 202, description = "Creation accepted", body = Object), crate::http::openapi::Errors))]
+    responses((status = 202, description = "Creation accepted", body = Object,
+        headers(("Location" = String, description = "The route that shows the website: /v1/s3/{account}/websites/{website}"))),
+        crate::http::openapi::Errors))]
 pub async fn create(
     State(state): State<AppState>,
     Params(account): Params<String>,
@@ -115,7 +127,13 @@ pub async fn create(
         "Distribution": views::distribution(&w.distribution),
         "DnsChange": views::dns_change(&w.dns_change),
     });
-    Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+    let location = format!("/v1/s3/{account}/websites/{}", w.bucket.bucket);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        axum::Json(body),
+    )
+        .into_response())
 }
 
 #[utoipa::path(head, operation_id = "head_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),

@@ -43,6 +43,8 @@ pub struct BucketView {
     /// Access-log target bucket and prefix, when logging is on.
     pub logging: Option<(String, String)>,
     pub empty: bool,
+    /// The bucket policy, as PUT sets it (a JSON document as text); None when there is none, or not read.
+    pub policy: Option<String>,
 }
 
 /// What a bucket delete removed.
@@ -220,13 +222,14 @@ async fn configure_bucket(
     first_error([a, b, c, d, e, f].map(|r| r.map_err(OpError::from)))
 }
 
-/// Tags ∥ emptiness ∥ logging: one round trip.
+/// Tags ∥ emptiness ∥ logging ∥ policy: one round trip.
 pub async fn show(ctx: &Ctx, bucket: &BucketName) -> Result<BucketView, OpError> {
     let aws = &ctx.aws;
-    let (tags, contents, logging) = tokio::join!(
+    let (tags, contents, logging, policy) = tokio::join!(
         aws.get_bucket_tagging(bucket),
         contents::read(aws, bucket, None),
-        aws.get_bucket_logging(bucket)
+        aws.get_bucket_logging(bucket),
+        aws.get_bucket_policy(bucket)
     );
     let missing = |e: crate::aws::AwsError| match e.is_not_found() {
         true => OpError::not_found(Resource::Bucket, bucket.as_str()),
@@ -236,6 +239,7 @@ pub async fn show(ctx: &Ctx, bucket: &BucketName) -> Result<BucketView, OpError>
         tags: tags.map_err(missing)?,
         empty: contents.map_err(missing)?.empty,
         logging: logging.map_err(missing)?,
+        policy: policy.map_err(missing)?,
     })
 }
 

@@ -362,6 +362,39 @@ async fn create_steps(
     })
 }
 
+/// The account's websites, sorted: the names under a configured domain that a distribution holds as an alias and
+/// serves from the bucket of that name, whose bucket is a managed website's. One listing of the distributions,
+/// then the facts of every candidate at once: the calls grow with the websites (and distributions), never with
+/// the plain buckets. A distribution left disabled by a delete (its bucket gone) is not a website.
+pub async fn list(ctx: &Ctx) -> Result<Vec<String>, OpError> {
+    let domains = &ctx.aws.config.domains;
+    let mut candidates = std::collections::BTreeMap::new();
+    for d in ctx.aws.list_distributions().await? {
+        let aliases = d.aliases().and_then(|a| a.items.as_ref());
+        let origins: Vec<&str> = (d.origins().map(|o| o.items()).unwrap_or_default())
+            .iter()
+            .map(|o| o.domain_name())
+            .collect();
+        for alias in aliases.into_iter().flatten() {
+            let name = alias.to_ascii_lowercase();
+            let Ok(site) = WebsiteName::parse(&name, domains) else {
+                continue;
+            };
+            if origins.iter().any(|o| origin_serves_bucket(o, &name)) {
+                candidates.insert(name, site);
+            }
+        }
+    }
+    let facts = join_all(candidates.values().map(|site| ctx.facts(site.bucket()))).await;
+    let mut sites = Vec::new();
+    for (name, facts) in candidates.into_keys().zip(facts) {
+        if matches!(facts?, Some(f) if f.managed && f.website) {
+            sites.push(name);
+        }
+    }
+    Ok(sites)
+}
+
 /// The bucket's facts ∥ emptiness ∥ logging ∥ DNS record, then the distribution by the id in the bucket's tags:
 /// two round trips, whatever the number of distributions or records in the account.
 pub async fn show(ctx: &Ctx, site: &WebsiteName) -> Result<WebsiteView, OpError> {
@@ -385,6 +418,8 @@ pub async fn show(ctx: &Ctx, site: &WebsiteName) -> Result<WebsiteView, OpError>
             empty: contents.empty,
             tags: facts.tags,
             logging,
+            // The website's policy is the service's own (public read); its show does not report it.
+            policy: None,
         },
         dns_record: records
             .into_iter()

@@ -42,6 +42,10 @@ async fn create_with_the_seed_body_sets_up_the_bucket_and_its_admin_group() {
     let bucket = unique("seed");
     let r = app.post(&app.buckets(""), seed_create_body(&bucket)).await;
     r.assert_status(202);
+    // Where what was made is shown.
+    let location = r.headers["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/v1/s3/test/buckets/{bucket}"));
+    app.get(&location).await.assert_status(200);
     let body = r.json();
     assert_eq!(body["Bucket"], format!("/{bucket}"));
     let policy_name = format!("{bucket}-BktAdmPlc");
@@ -245,6 +249,12 @@ async fn list_show_head_and_update() {
         .unwrap();
     let stored: Value = serde_json::from_str(stored.policy().unwrap()).unwrap();
     assert_eq!(stored["Statement"][0]["Effect"], "Deny");
+    // Show reads it back in the form PUT takes it: a JSON document as a string.
+    let shown = app.get(&app.buckets(&format!("/{a}"))).await.json();
+    let shown: Value = serde_json::from_str(shown["BucketPolicy"].as_str().unwrap()).unwrap();
+    assert_eq!(shown, policy);
+    let none = app.get(&app.buckets(&format!("/{b}"))).await.json();
+    assert_eq!(none["BucketPolicy"], Value::Null, "{none}");
 
     app.put(&app.buckets(&format!("/{a}")), json!({}))
         .await

@@ -27,6 +27,10 @@ pub(crate) fn site_name(w: &Website, label: &str) -> String {
 pub(crate) async fn create_site(app: &TestApp, name: &str) -> Value {
     let r = app.post(&app.websites(""), seed_body(name)).await;
     r.assert_status(202);
+    assert_eq!(
+        r.headers["location"],
+        format!("/v1/s3/test/websites/{name}").as_str()
+    );
     r.json()
 }
 
@@ -957,4 +961,30 @@ async fn several_hosted_zones_of_that_name_refuse_to_start() {
     for zone in &zones {
         assert!(e.contains(zone.as_str()), "{e}");
     }
+}
+
+/// The account's websites: made sites, sorted; not a plain bucket, not a deleted site whose disabled
+/// distribution still waits for the cleaner.
+#[tokio::test]
+async fn list_websites_names_the_account_s_sites_only() {
+    let (app, w) = TestApp::spawn_websites().await;
+    let (a, b, gone) = (
+        site_name(&w, "list-a"),
+        site_name(&w, "list-b"),
+        site_name(&w, "list-gone"),
+    );
+    for site in [&a, &b, &gone] {
+        create_site(&app, site).await;
+    }
+    app.create_bucket(&unique("plain")).await;
+    app.aws.settle().await;
+    app.delete(&app.websites(&format!("/{gone}")))
+        .await
+        .assert_status(200);
+
+    let r = app.get(&app.websites("")).await;
+    r.assert_status(200);
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(r.json(), serde_json::json!(expected));
 }
