@@ -5,6 +5,7 @@
 pub mod app;
 pub mod aws;
 pub mod config;
+pub mod convert;
 pub mod deadline;
 pub mod domain;
 pub mod http;

@@ -39,6 +39,12 @@ enum Command {
         #[arg(long)]
         account: String,
     },
+    /// Print the configuration of the earlier Go service (JSON) as this service's TOML; what cannot be carried
+    /// over is named on standard error. Reads no configuration of this service.
+    ConvertConfig {
+        /// The Go service's configuration file.
+        go_config: PathBuf,
+    },
     /// Named API tokens.
     Token {
         #[command(subcommand)]
@@ -89,6 +95,28 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("s3-api token new: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    if let Some(Command::ConvertConfig { go_config }) = &cli.command {
+        let text = match std::fs::read_to_string(go_config) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("s3-api convert-config: {}: {e}", go_config.display());
+                return ExitCode::from(2);
+            }
+        };
+        return match s3_api::convert::convert(&text) {
+            Ok(converted) => {
+                for note in &converted.notes {
+                    eprintln!("s3-api convert-config: {note}");
+                }
+                print!("{}", converted.toml);
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("s3-api convert-config: {}: {e}", go_config.display());
                 ExitCode::from(2)
             }
         };
@@ -145,7 +173,10 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Healthcheck { .. } | Command::Openapi | Command::Token { .. } => {
+        Command::Healthcheck { .. }
+        | Command::Openapi
+        | Command::Token { .. }
+        | Command::ConvertConfig { .. } => {
             unreachable!("answered before the configuration is read")
         }
         Command::Serve => {

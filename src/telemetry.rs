@@ -214,6 +214,40 @@ impl Metrics {
         }
     }
 
+    /// The name of every metric the service exports (process metrics included), whether or not it has a series
+    /// yet: what dashboards and alerts may refer to.
+    pub fn names(&self) -> Vec<String> {
+        use prometheus::core::Collector;
+        let collectors: [&dyn Collector; 12] = [
+            &self.http_requests,
+            &self.http_duration,
+            &self.http_in_flight,
+            &self.aws_requests,
+            &self.aws_duration,
+            &self.aws_throttled,
+            &self.aws_pacing_wait,
+            &self.rollbacks,
+            &self.auth_refused,
+            &self.requests_by_token,
+            &self.cleaner_runs,
+            &self.cleaner_deleted,
+        ];
+        let mut names: Vec<String> = collectors
+            .iter()
+            .flat_map(|c| c.desc())
+            .map(|d| d.fq_name.clone())
+            .collect();
+        names.push("s3_api_build_info".into());
+        if cfg!(target_os = "linux") {
+            for family in self.registry.gather() {
+                if family.name().starts_with("process_") {
+                    names.push(family.name().to_owned());
+                }
+            }
+        }
+        names
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = Vec::new();

@@ -28,52 +28,13 @@ pub async fn audit(req: Request, next: Next) -> Response {
     ) {
         return next.run(req).await;
     }
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    let client = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let path = req.uri().path().to_owned();
-    // Names as sent are the caller's input: only those of a route the service has, each cut short.
-    let account = Need::of(&method, &path)
-        .account
-        .filter(|_| route.is_some())
-        .map(short);
-    let mut names: Vec<String> = match &route {
-        Some(template) => template
-            .split('/')
-            .zip(path.split('/'))
-            .filter(|(t, _)| t.starts_with('{') && *t != "{account}")
-            .map(|(_, p)| short(p))
-            .collect(),
-        None => Vec::new(),
-    };
-
+    let mut seen = Seen::of(&req);
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(b) => b,
         Err(_) => {
             let response = super::extract::too_large().into_response();
-            event(
-                &request_id,
-                None,
-                client,
-                &method,
-                route,
-                account,
-                &names,
-                &response,
-                None,
-            );
+            seen.record(&response, None);
             return response;
         }
     };
@@ -81,30 +42,19 @@ pub async fn audit(req: Request, next: Next) -> Response {
     if let Ok(sent) = serde_json::from_slice::<Value>(&body) {
         for name in [&sent["BucketInput"]["Bucket"], &sent["User"]["UserName"]] {
             if let Some(n) = name.as_str() {
-                names.push(short(n));
+                seen.names.push(short(n));
             }
         }
     }
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
 
-    let caller = response.extensions().get::<Caller>().cloned();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.contains("json"));
     if !is_json {
-        event(
-            &request_id,
-            caller,
-            client,
-            &method,
-            route,
-            account,
-            &names,
-            &response,
-            None,
-        );
+        seen.record(&response, None);
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -113,17 +63,9 @@ pub async fn audit(req: Request, next: Next) -> Response {
         Err(_) => Bytes::new(),
     };
     let response = Response::from_parts(parts, Body::from(answer.clone()));
-    let answer = serde_json::from_slice::<Value>(&answer).ok();
-    event(
-        &request_id,
-        caller,
-        client,
-        &method,
-        route,
-        account,
-        &names,
+    seen.record(
         &response,
-        answer.as_ref(),
+        serde_json::from_slice::<Value>(&answer).ok().as_ref(),
     );
     response
 }
@@ -132,45 +74,84 @@ fn short(s: &str) -> String {
     s.chars().take(128).collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn event(
-    request_id: &str,
-    caller: Option<Caller>,
+/// What the trail needs of a request, read before it is handled.
+struct Seen {
+    request_id: String,
     client: Option<String>,
-    method: &Method,
+    method: Method,
     route: Option<String>,
     account: Option<String>,
-    names: &[String],
-    response: &Response,
-    answer: Option<&Value>,
-) {
-    let status = response.status().as_u16();
-    let success = response.status().is_success();
-    let (created, deleted) = match (method, answer) {
-        (&Method::POST, Some(a)) if success => (Some(made(a)), None),
-        (&Method::DELETE, Some(a)) if success => (None, Some(removed(a))),
-        _ => (None, None),
-    };
-    let rollback = answer.and_then(|a| a.get("rollback")).map(Value::to_string);
-    let listed = |names: Vec<String>| serde_json::Value::from(names).to_string();
-    let created = created.map(listed);
-    let deleted = deleted.map(listed);
-    tracing::info!(
-        target: "audit",
-        requestId = %request_id,
-        // "-" where there is none: no token or an unknown one, no client address (in-process), no account.
-        token = caller.as_ref().map_or("-", |c| &*c.0),
-        client = client.as_deref().unwrap_or("-"),
-        method = %method,
-        route = route.as_deref().unwrap_or("unmatched"),
-        account = account.as_deref().unwrap_or("-"),
-        resource = %names.join("/"),
-        status,
-        created = created.as_deref(),
-        deleted = deleted.as_deref(),
-        rollback = rollback.as_deref(),
-        "audit"
-    );
+    /// The names of the resource: from the path, and from a create's body.
+    names: Vec<String>,
+}
+
+impl Seen {
+    fn of(req: &Request) -> Seen {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_owned());
+        let path = req.uri().path();
+        // Names as sent are the caller's input: only those of a route the service has, each cut short.
+        let names = match &route {
+            Some(template) => template
+                .split('/')
+                .zip(path.split('/'))
+                .filter(|(t, _)| t.starts_with('{') && *t != "{account}")
+                .map(|(_, p)| short(p))
+                .collect(),
+            None => Vec::new(),
+        };
+        Seen {
+            request_id: req
+                .headers()
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            client: req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+            method: req.method().clone(),
+            account: Need::of(req.method(), path)
+                .account
+                .filter(|_| route.is_some())
+                .map(short),
+            route,
+            names,
+        }
+    }
+
+    /// Writes the event of the request that got `response` (whose JSON body is `answer`).
+    fn record(&self, response: &Response, answer: Option<&Value>) {
+        let caller = response.extensions().get::<Caller>();
+        let status = response.status().as_u16();
+        let success = response.status().is_success();
+        let listed = |names: Vec<String>| Value::from(names).to_string();
+        let (created, deleted) = match (&self.method, answer) {
+            (&Method::POST, Some(a)) if success => (Some(listed(made(a))), None),
+            (&Method::DELETE, Some(a)) if success => (None, Some(listed(removed(a)))),
+            _ => (None, None),
+        };
+        let rollback = answer.and_then(|a| a.get("rollback")).map(Value::to_string);
+        tracing::info!(
+            target: "audit",
+            requestId = %self.request_id,
+            // "-" where there is none: no token or an unknown one, no client address (in-process), no account.
+            token = caller.map_or("-", |c| &*c.0),
+            client = self.client.as_deref().unwrap_or("-"),
+            method = %self.method,
+            route = self.route.as_deref().unwrap_or("unmatched"),
+            account = self.account.as_deref().unwrap_or("-"),
+            resource = %self.names.join("/"),
+            status,
+            created = created.as_deref(),
+            deleted = deleted.as_deref(),
+            rollback = rollback.as_deref(),
+            "audit"
+        );
+    }
 }
 
 /// What a create's answer says it made: every ARN in it, and a distribution's id. (Never a secret: access keys

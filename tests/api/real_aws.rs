@@ -625,11 +625,11 @@ async fn an_ec_certificate_is_found_and_used() {
     }
 }
 
-/// Versioning turned on and the placeholder written again: two versions of it.
-async fn version_the_placeholder(app: &TestApp, name: &str) {
-    let s3 = &app.aws.s3;
-    s3.put_bucket_versioning()
-        .bucket(name)
+async fn turn_versioning_on(app: &TestApp, bucket: &str) {
+    app.aws
+        .s3
+        .put_bucket_versioning()
+        .bucket(bucket)
         .versioning_configuration(
             aws_sdk_s3::types::VersioningConfiguration::builder()
                 .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
@@ -638,6 +638,12 @@ async fn version_the_placeholder(app: &TestApp, name: &str) {
         .send()
         .await
         .unwrap();
+}
+
+/// Versioning turned on and the placeholder written again: two versions of it.
+async fn version_the_placeholder(app: &TestApp, name: &str) {
+    let s3 = &app.aws.s3;
+    turn_versioning_on(app, name).await;
     let page = s3
         .get_object()
         .bucket(name)
@@ -741,16 +747,7 @@ async fn a_website_delete_refuses_a_version_of_anything_else() {
 /// remain (and keep S3 from deleting the bucket). Returns their version ids.
 async fn leave_an_old_version(app: &TestApp, bucket: &str, key: &str) -> [String; 2] {
     let s3 = &app.aws.s3;
-    s3.put_bucket_versioning()
-        .bucket(bucket)
-        .versioning_configuration(
-            aws_sdk_s3::types::VersioningConfiguration::builder()
-                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    turn_versioning_on(app, bucket).await;
     let put = s3
         .put_object()
         .bucket(bucket)

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use axum::http::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{known_secrets, log_text, unique, TestApp, TOKEN};
 
@@ -495,4 +495,68 @@ async fn metrics_pass_promtool() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The alerting rules load (`promtool check rules`) and fire as their unit tests say (`promtool test rules`).
+#[test]
+fn alerting_rules_pass_promtool() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let promtool = root.join("scripts/promtool");
+    for args in [
+        ["check", "rules", "deploy/prometheus/alerts.yml"],
+        ["test", "rules", "deploy/prometheus/alerts.test.yml"],
+    ] {
+        let out = std::process::Command::new(&promtool)
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", promtool.display()));
+        assert!(
+            out.status.success(),
+            "promtool {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Every metric the dashboard and the alerts name is one the service exports.
+#[test]
+fn the_dashboard_and_the_alerts_use_the_service_s_metrics() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exported = s3_api::telemetry::Metrics::new().names();
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("deploy/grafana/s3-api.json")).unwrap(),
+    )
+    .unwrap();
+    let mut exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap().clone())
+        .map(|t| t["expr"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(exprs.len() >= 15, "{exprs:?}");
+    let alerts = std::fs::read_to_string(root.join("deploy/prometheus/alerts.yml")).unwrap();
+    exprs.push(alerts);
+    let metric =
+        regex::Regex::new(r"\b((?:http|aws|auth|rollbacks|cleaner|process|s3_api)_[a-z_]+)\b")
+            .unwrap();
+    let mut used = std::collections::BTreeSet::new();
+    for e in &exprs {
+        for m in metric.captures_iter(e) {
+            used.insert(m[1].to_owned());
+        }
+    }
+    for name in &used {
+        let base = ["_bucket", "_count", "_sum"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(name);
+        assert!(
+            exported.iter().any(|e| e == base || e == name),
+            "{name} is not a metric of the service: {exported:?}"
+        );
+    }
+    assert!(used.len() >= 12, "{used:?}");
 }
