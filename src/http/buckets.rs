@@ -93,6 +93,11 @@ pub fn caller_tags(
     })
 }
 
+/// Create a bucket
+///
+/// Creates the bucket (encrypted, public access blocked, owner-enforced, access logging and lifecycle as
+/// configured) with its admin policy and group. Anything made is rolled back when a step fails. `Location` names
+/// the route that shows the bucket.
 #[utoipa::path(post, operation_id = "create_bucket", path = "/v1/s3/{account}/buckets", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local")), request_body = CreateBucketBody, security(("token" = [])),
     responses((status = 202, description = "Creation accepted", body = CreatedBucketBody,
         headers(("Location" = String, description = "The route that shows the bucket: /v1/s3/{account}/buckets/{bucket}"))),
@@ -124,6 +129,9 @@ pub async fn create(
         .into_response())
 }
 
+/// List buckets
+///
+/// The names of every bucket of the account, sorted.
 #[utoipa::path(get, operation_id = "list_bucket", path = "/v1/s3/{account}/buckets", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local")), security(("token" = [])),
     responses((status = 200, description = "All bucket names, sorted", body = Vec<String>), crate::http::openapi::Errors))]
 pub async fn list(
@@ -134,8 +142,13 @@ pub async fn list(
     Ok(axum::Json(buckets::list(&ctx).await?).into_response())
 }
 
+/// Does the bucket exist
+///
+/// 200 when it exists and the service can reach it, 403 when it exists but is not accessible, 404 when missing,
+/// 409 when it is in another region than the account's. No body.
 #[utoipa::path(head, operation_id = "head_bucket", path = "/v1/s3/{account}/buckets/{bucket}", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), security(("token" = [])),
-    responses((status = 200, description = "The bucket exists"), (status = 403, description = "It exists but the service cannot reach it"),
+    responses((status = 200, description = "The bucket exists"), (status = 400, description = "Invalid bucket name"),
+              (status = 403, description = "It exists but the service cannot reach it, or the token may not read this account"),
               (status = 404, description = "No such bucket or account"),
               (status = 409, description = "It exists in another region than the account's (BucketInOtherRegion)")))]
 pub async fn head(
@@ -160,6 +173,9 @@ pub fn head_status(state: Result<BucketState, ApiError>) -> StatusCode {
     }
 }
 
+/// Show a bucket
+///
+/// Its tags, access logging, whether it is empty (by the rule delete follows) and its bucket policy.
 #[utoipa::path(get, operation_id = "show_bucket", path = "/v1/s3/{account}/buckets/{bucket}", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), security(("token" = [])),
     responses((status = 200, description = "The bucket", body = BucketBody), crate::http::openapi::Errors))]
 pub async fn show(
@@ -180,6 +196,10 @@ pub struct UpdateBucketBody {
     bucket_policy: Option<String>,
 }
 
+/// Update a bucket
+///
+/// Replaces the caller's tags (the service's own tags are kept) and/or sets the bucket policy; answers with the
+/// bucket as show reports it. Only buckets the service manages.
 #[utoipa::path(put, operation_id = "update_bucket", path = "/v1/s3/{account}/buckets/{bucket}", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), request_body = UpdateBucketBody, security(("token" = [])),
     responses((status = 200, description = "The bucket as updated", body = BucketBody), crate::http::openapi::Errors))]
 pub async fn update(
@@ -236,6 +256,10 @@ struct DeletedBucketBody {
     groups: Vec<String>,
 }
 
+/// Delete a bucket
+///
+/// Deletes an empty bucket with its groups, their policies and the users that belong to it alone. Safe to repeat
+/// after a partial failure.
 #[utoipa::path(delete, operation_id = "delete_bucket", path = "/v1/s3/{account}/buckets/{bucket}", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), security(("token" = [])),
     responses((status = 200, description = "What was deleted", body = DeletedBucketBody), crate::http::openapi::Errors))]
 pub async fn delete(
@@ -288,6 +312,10 @@ fn bookmark_path(path: Option<&str>) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// Cyberduck bookmark
+///
+/// A `.duck` bookmark (XML property list) for the bucket, optionally opening at `?path=/prefix/`. No credentials
+/// in it.
 #[utoipa::path(get, operation_id = "duck_bucket", path = "/v1/s3/{account}/buckets/{bucket}/duck", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname"), DuckQuery), security(("token" = [])),
     responses((status = 200, description = "A Cyberduck bookmark", content_type = "application/xml", body = String), crate::http::openapi::Errors))]
 pub async fn duck(

@@ -18,6 +18,7 @@ use crate::orchestration::rollback::RollbackReport;
                        static websites (S3 + CloudFront + ACM + Route 53).",
         license(name = "AGPL-3.0-only", identifier = "AGPL-3.0-only")
     ),
+    servers((url = "http://127.0.0.1:8080", description = "The service on its default address (scripts/run-local)")),
     components(schemas(Problem, RollbackReport)),
     modifiers(&TokenAuth),
     tags(

@@ -238,6 +238,10 @@ async fn delete(site: Site, user: &str) -> Result<Response, ApiError> {
     .into_response())
 }
 
+/// Create a bucket user
+///
+/// Creates an IAM user in the bucket's groups (admin by default; read-write and read-only groups are made on first
+/// use) with a first access key. Its secret is in this answer only.
 #[utoipa::path(post, path = "/v1/s3/{account}/buckets/{bucket}/users", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), request_body = CreateUserBody, security(("token" = [])),
     responses((status = 200, description = "The user and its first access key", body = CreatedUserBody), crate::http::openapi::Errors))]
 pub async fn create_bucket_user(
@@ -248,6 +252,9 @@ pub async fn create_bucket_user(
     create(Site::bucket(&state, &account, &bucket)?, body).await
 }
 
+/// List bucket users
+///
+/// The users in any of the bucket's groups.
 #[utoipa::path(get, path = "/v1/s3/{account}/buckets/{bucket}/users", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname")), security(("token" = [])),
     responses((status = 200, description = "The users, sorted by name", body = Vec<UserView>), crate::http::openapi::Errors))]
 pub async fn list_bucket_users(
@@ -257,6 +264,9 @@ pub async fn list_bucket_users(
     list(Site::bucket(&state, &account, &bucket)?).await
 }
 
+/// Show a bucket user
+///
+/// The user, its access keys' metadata, the bucket's groups it is in and their policies.
 #[utoipa::path(get, path = "/v1/s3/{account}/buckets/{bucket}/users/{user}", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
     responses((status = 200, description = "The user", body = UserBody), crate::http::openapi::Errors))]
 pub async fn show_bucket_user(
@@ -266,6 +276,9 @@ pub async fn show_bucket_user(
     show(Site::bucket(&state, &account, &bucket)?, &user).await
 }
 
+/// Reset a bucket user's keys
+///
+/// Creates a new access key and deletes the older ones. The secret is in this answer only.
 #[utoipa::path(put, path = "/v1/s3/{account}/buckets/{bucket}/users/{user}", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
     responses((status = 200, description = "A new access key; the older ones are deleted", body = ResetBody), crate::http::openapi::Errors))]
 pub async fn reset_bucket_user(
@@ -275,6 +288,10 @@ pub async fn reset_bucket_user(
     reset_keys(Site::bucket(&state, &account, &bucket)?, &user).await
 }
 
+/// Delete a bucket user
+///
+/// Deletes the user with everything IAM requires gone first (keys, login profile, MFA devices, policies, …). Safe
+/// to repeat.
 #[utoipa::path(delete, path = "/v1/s3/{account}/buckets/{bucket}/users/{user}", tag = "bucket users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
     responses((status = 200, description = "What was deleted", body = DeletedUserBody), crate::http::openapi::Errors))]
 pub async fn delete_bucket_user(
@@ -284,6 +301,9 @@ pub async fn delete_bucket_user(
     delete(Site::bucket(&state, &account, &bucket)?, &user).await
 }
 
+/// Create a website user
+///
+/// As for buckets, plus `WebAdmGrp` (CloudFront invalidations) and `User.Path` to scope the user to a prefix.
 #[utoipa::path(post, path = "/v1/s3/{account}/websites/{website}/users", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), request_body = CreateUserBody, security(("token" = [])),
     responses((status = 200, description = "The user and its first access key", body = CreatedUserBody), crate::http::openapi::Errors))]
 pub async fn create_website_user(
@@ -294,6 +314,9 @@ pub async fn create_website_user(
     create(Site::website(&state, &account, &website)?, body).await
 }
 
+/// List website users
+///
+/// Root and path-scoped users alike.
 #[utoipa::path(get, path = "/v1/s3/{account}/websites/{website}/users", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
     responses((status = 200, description = "The users, sorted by name", body = Vec<UserView>), crate::http::openapi::Errors))]
 pub async fn list_website_users(
@@ -303,6 +326,9 @@ pub async fn list_website_users(
     list(Site::website(&state, &account, &website)?).await
 }
 
+/// Show a website user
+///
+/// As for buckets.
 #[utoipa::path(get, path = "/v1/s3/{account}/websites/{website}/users/{user}", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
     responses((status = 200, description = "The user", body = UserBody), crate::http::openapi::Errors))]
 pub async fn show_website_user(
@@ -312,6 +338,9 @@ pub async fn show_website_user(
     show(Site::website(&state, &account, &website)?, &user).await
 }
 
+/// Reset a website user's keys
+///
+/// As for buckets.
 #[utoipa::path(put, path = "/v1/s3/{account}/websites/{website}/users/{user}", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
     responses((status = 200, description = "A new access key; the older ones are deleted", body = ResetBody), crate::http::openapi::Errors))]
 pub async fn reset_website_user(
@@ -321,6 +350,9 @@ pub async fn reset_website_user(
     reset_keys(Site::website(&state, &account, &website)?, &user).await
 }
 
+/// Delete a website user
+///
+/// As for buckets.
 #[utoipa::path(delete, path = "/v1/s3/{account}/websites/{website}/users/{user}", tag = "website users", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org"), ("user" = String, Path, description = "IAM user name", example = "somebucketuser")), security(("token" = [])),
     responses((status = 200, description = "What was deleted", body = DeletedUserBody), crate::http::openapi::Errors))]
 pub async fn delete_website_user(

@@ -23,6 +23,7 @@ fn opt_timestamp(d: Option<&DateTime>) -> Option<String> {
 pub struct PolicyView {
     pub arn: Option<String>,
     pub attachment_count: Option<i32>,
+    #[schema(format = DateTime)]
     pub create_date: Option<String>,
     pub default_version_id: Option<String>,
     pub description: Option<String>,
@@ -31,6 +32,7 @@ pub struct PolicyView {
     pub permissions_boundary_usage_count: Option<i32>,
     pub policy_id: Option<String>,
     pub policy_name: Option<String>,
+    #[schema(format = DateTime)]
     pub update_date: Option<String>,
 }
 
@@ -56,6 +58,7 @@ impl From<&Policy> for PolicyView {
 #[serde(rename_all = "PascalCase")]
 pub struct GroupView {
     pub arn: String,
+    #[schema(format = DateTime)]
     pub create_date: String,
     pub group_id: String,
     pub group_name: String,
@@ -85,7 +88,9 @@ pub struct BoundaryView {
 #[serde(rename_all = "PascalCase")]
 pub struct UserView {
     pub arn: String,
+    #[schema(format = DateTime)]
     pub create_date: String,
+    #[schema(format = DateTime)]
     pub password_last_used: Option<String>,
     pub path: String,
     pub permissions_boundary: Option<BoundaryView>,
@@ -123,6 +128,7 @@ impl From<&User> for UserView {
 #[serde(rename_all = "PascalCase")]
 pub struct NewAccessKeyView {
     pub access_key_id: String,
+    #[schema(format = DateTime)]
     pub create_date: Option<String>,
     pub secret_access_key: String,
     pub status: String,
@@ -145,6 +151,7 @@ impl From<&AccessKey> for NewAccessKeyView {
 #[serde(rename_all = "PascalCase")]
 pub struct AccessKeyView {
     pub access_key_id: Option<String>,
+    #[schema(format = DateTime)]
     pub create_date: Option<String>,
     pub status: Option<String>,
     pub user_name: Option<String>,

@@ -74,6 +74,9 @@ fn document_name(what: &str, name: &str) -> Result<String, ApiError> {
     }
 }
 
+/// List websites
+///
+/// The names of the account's websites (managed website buckets), sorted; plain buckets are not listed.
 #[utoipa::path(get, operation_id = "list_websites", path = "/v1/s3/{account}/websites", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local")), security(("token" = [])),
     responses((status = 200, description = "The names of the account's websites (managed website buckets), sorted; plain buckets are not listed", body = Vec<String>), crate::http::openapi::Errors))]
 pub async fn list(
@@ -84,6 +87,11 @@ pub async fn list(
     Ok(axum::Json(websites::list(&ctx).await?).into_response())
 }
 
+/// Create a website
+///
+/// Creates the website's bucket with hosting and a placeholder page, its CloudFront distribution with the domain's
+/// certificate, the DNS alias records and the admin groups. Anything made is rolled back when a step fails.
+/// `Location` names the route that shows the website.
 #[utoipa::path(post, operation_id = "create_website", path = "/v1/s3/{account}/websites", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local")), request_body = CreateWebsiteBody, security(("token" = [])),
     responses((status = 202, description = "Creation accepted", body = Object,
         headers(("Location" = String, description = "The route that shows the website: /v1/s3/{account}/websites/{website}"))),
@@ -136,6 +144,9 @@ pub async fn create(
         .into_response())
 }
 
+/// Does the website exist
+///
+/// As HEAD of a bucket, for a website's bucket.
 #[utoipa::path(head, operation_id = "head_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
     responses((status = 200, description = "The website's bucket exists"), (status = 400, description = "Invalid name or domain"),
               (status = 403, description = "It exists but the service cannot reach it"), (status = 404, description = "No such website or account"),
@@ -167,6 +178,10 @@ fn website_body(v: WebsiteView) -> serde_json::Value {
     body
 }
 
+/// Show a website
+///
+/// Its tags, logging, emptiness (placeholder pages aside), DNS record and distribution with its status: poll it to
+/// know when the site is live.
 #[utoipa::path(get, operation_id = "show_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
     responses((status = 200, description = "The website", body = Object), crate::http::openapi::Errors))]
 pub async fn show(
@@ -184,6 +199,9 @@ pub struct UpdateWebsiteBody {
     tags: Vec<Tag>,
 }
 
+/// Update a website's tags
+///
+/// Replaces the caller's tags on the bucket and on the distribution alike.
 #[utoipa::path(put, operation_id = "update_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), request_body = UpdateWebsiteBody, security(("token" = [])),
     responses((status = 200, description = "The website as updated", body = Object), crate::http::openapi::Errors))]
 pub async fn update(
@@ -207,6 +225,9 @@ pub struct InvalidateBody {
     cache_invalidation: Vec<String>,
 }
 
+/// Invalidate the CDN cache
+///
+/// Creates a CloudFront invalidation of 1 to 15 paths.
 #[utoipa::path(patch, operation_id = "invalidate_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), request_body = InvalidateBody, security(("token" = [])),
     responses((status = 200, description = "The invalidation", body = Object), crate::http::openapi::Errors))]
 pub async fn invalidate(
@@ -239,6 +260,10 @@ pub async fn invalidate(
     .into_response())
 }
 
+/// Delete a website
+///
+/// Removes the DNS records, disables the distribution (the cleaner deletes it once deployed), deletes the IAM
+/// groups, users and policies, the placeholder pages and the bucket last.
 #[utoipa::path(delete, operation_id = "delete_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
     responses((status = 200, description = "What was deleted", body = Object), crate::http::openapi::Errors))]
 pub async fn delete(
@@ -262,6 +287,9 @@ pub async fn delete(
     .into_response())
 }
 
+/// Cyberduck bookmark of a website
+///
+/// As for buckets.
 #[utoipa::path(get, operation_id = "duck_website", path = "/v1/s3/{account}/websites/{website}/duck", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org"), DuckQuery), security(("token" = [])),
     responses((status = 200, description = "A Cyberduck bookmark", content_type = "application/xml", body = String), crate::http::openapi::Errors))]
 pub async fn duck(
