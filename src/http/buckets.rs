@@ -55,22 +55,29 @@ pub struct BucketBody {
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
-struct LoggingBody {
+pub struct LoggingBody {
     target_bucket: String,
     #[schema(value_type = Option<Object>)]
     target_grants: Option<serde_json::Value>,
     target_prefix: String,
 }
 
+impl LoggingBody {
+    /// Access logging as the orchestration reports it: target bucket and prefix, when it is on.
+    pub fn of(logging: Option<(String, String)>) -> Option<LoggingBody> {
+        logging.map(|(target_bucket, target_prefix)| LoggingBody {
+            target_bucket,
+            target_grants: None,
+            target_prefix,
+        })
+    }
+}
+
 impl From<BucketView> for BucketBody {
     fn from(v: BucketView) -> Self {
         BucketBody {
             tags: v.tags,
-            logging: v.logging.map(|(target_bucket, target_prefix)| LoggingBody {
-                target_bucket,
-                target_grants: None,
-                target_prefix,
-            }),
+            logging: LoggingBody::of(v.logging),
             empty: v.empty,
             bucket_policy: v.policy,
         }

@@ -189,129 +189,347 @@ pub fn views<'a, T: 'a, V: From<&'a T>>(items: &'a [T]) -> Vec<V> {
     items.iter().map(V::from).collect()
 }
 
+/// A list in CloudFront's wire shape: the items and how many there are.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct Strings {
+    pub items: Vec<String>,
+    pub quantity: i64,
+}
+
+impl Strings {
+    fn of<'a>(items: impl IntoIterator<Item = &'a str>) -> Strings {
+        let items: Vec<String> = items.into_iter().map(str::to_owned).collect();
+        Strings {
+            quantity: items.len() as i64,
+            items,
+        }
+    }
+}
+
 /// A CloudFront distribution in the seed's shape.
-pub fn distribution(d: &aws_sdk_cloudfront::types::Distribution) -> serde_json::Value {
-    use serde_json::json;
-    let c = d.distribution_config();
-    let config = c.map(|c| {
-        let aliases: Vec<&str> = c.aliases().map(|a| a.items().iter().map(String::as_str).collect()).unwrap_or_default();
-        let origins: Vec<serde_json::Value> = c
-            .origins()
-            .map(|o| o.items())
-            .unwrap_or_default()
-            .iter()
-            .map(|o| {
-                json!({
-                    "Id": o.id(),
-                    "DomainName": o.domain_name(),
-                    "OriginPath": o.origin_path(),
-                    "CustomOriginConfig": o.custom_origin_config().map(|c| json!({
-                        "HTTPPort": c.http_port(),
-                        "HTTPSPort": c.https_port(),
-                        "OriginProtocolPolicy": c.origin_protocol_policy().as_str(),
-                        "OriginReadTimeout": c.origin_read_timeout(),
-                        "OriginKeepaliveTimeout": c.origin_keepalive_timeout(),
-                        "OriginSslProtocols": c.origin_ssl_protocols().map(|p| json!({
-                            "Items": p.items().iter().map(|i| i.as_str()).collect::<Vec<_>>(),
-                            "Quantity": p.quantity(),
-                        })),
-                    })),
-                    "S3OriginConfig": null,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct DistributionView {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub distribution_config: Option<DistributionConfigView>,
+    pub domain_name: String,
+    pub id: String,
+    pub in_progress_invalidation_batches: i32,
+    #[schema(format = DateTime)]
+    pub last_modified_time: String,
+    /// `InProgress` while CloudFront deploys the configuration, then `Deployed`.
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct DistributionConfigView {
+    pub aliases: Strings,
+    pub caller_reference: String,
+    pub comment: String,
+    pub default_cache_behavior: Option<CacheBehaviorView>,
+    pub default_root_object: Option<String>,
+    pub enabled: bool,
+    pub http_version: Option<String>,
+    #[serde(rename = "IsIPV6Enabled")]
+    pub is_ipv6_enabled: Option<bool>,
+    pub logging: Option<DistributionLoggingView>,
+    pub origins: OriginsView,
+    pub price_class: Option<String>,
+    pub restrictions: RestrictionsView,
+    pub viewer_certificate: Option<ViewerCertificateView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct CacheBehaviorView {
+    pub target_origin_id: String,
+    pub viewer_protocol_policy: String,
+    pub compress: Option<bool>,
+    pub cache_policy_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct DistributionLoggingView {
+    pub bucket: String,
+    pub enabled: bool,
+    pub include_cookies: bool,
+    pub prefix: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct OriginsView {
+    pub items: Vec<OriginView>,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct OriginView {
+    pub id: String,
+    pub domain_name: String,
+    pub origin_path: Option<String>,
+    pub custom_origin_config: Option<CustomOriginView>,
+    /// Always null: a website's origin is the bucket's website endpoint, a custom origin.
+    #[schema(value_type = Option<Object>)]
+    #[serde(rename = "S3OriginConfig")]
+    pub s3_origin_config: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct CustomOriginView {
+    #[serde(rename = "HTTPPort")]
+    pub http_port: i32,
+    #[serde(rename = "HTTPSPort")]
+    pub https_port: i32,
+    pub origin_protocol_policy: String,
+    pub origin_read_timeout: Option<i32>,
+    pub origin_keepalive_timeout: Option<i32>,
+    pub origin_ssl_protocols: Option<Strings>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestrictionsView {
+    pub geo_restriction: Option<GeoRestrictionView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct GeoRestrictionView {
+    pub items: Vec<String>,
+    pub quantity: i32,
+    /// `none` or `whitelist`.
+    pub restriction_type: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ViewerCertificateView {
+    #[serde(rename = "ACMCertificateArn")]
+    pub acm_certificate_arn: Option<String>,
+    /// The older fields the seed shows, derived from the current ones.
+    pub certificate: Option<String>,
+    pub certificate_source: Option<String>,
+    pub cloud_front_default_certificate: Option<bool>,
+    #[serde(rename = "IAMCertificateId")]
+    pub iam_certificate_id: Option<String>,
+    pub minimum_protocol_version: Option<String>,
+    #[serde(rename = "SSLSupportMethod")]
+    pub ssl_support_method: Option<String>,
+}
+
+impl From<&aws_sdk_cloudfront::types::Distribution> for DistributionView {
+    fn from(d: &aws_sdk_cloudfront::types::Distribution) -> Self {
+        let config = d.distribution_config().map(|c| {
+            let origins: Vec<OriginView> = (c.origins().map(|o| o.items()).unwrap_or_default())
+                .iter()
+                .map(|o| OriginView {
+                    id: o.id().to_owned(),
+                    domain_name: o.domain_name().to_owned(),
+                    origin_path: o.origin_path().map(str::to_owned),
+                    custom_origin_config: o.custom_origin_config().map(|c| CustomOriginView {
+                        http_port: c.http_port(),
+                        https_port: c.https_port(),
+                        origin_protocol_policy: c.origin_protocol_policy().as_str().to_owned(),
+                        origin_read_timeout: c.origin_read_timeout(),
+                        origin_keepalive_timeout: c.origin_keepalive_timeout(),
+                        origin_ssl_protocols: c
+                            .origin_ssl_protocols()
+                            .map(|p| Strings::of(p.items().iter().map(|i| i.as_str()))),
+                    }),
+                    s3_origin_config: None,
                 })
-            })
-            .collect();
-        let behavior = c.default_cache_behavior();
-        let cert = c.viewer_certificate();
-        let geo = c.restrictions().and_then(|r| r.geo_restriction());
-        json!({
-            "Aliases": {"Items": aliases, "Quantity": aliases.len()},
-            "CallerReference": c.caller_reference(),
-            "Comment": c.comment(),
-            "DefaultCacheBehavior": behavior.map(|b| json!({
-                "TargetOriginId": b.target_origin_id(),
-                "ViewerProtocolPolicy": b.viewer_protocol_policy().as_str(),
-                "Compress": b.compress(),
-                "CachePolicyId": b.cache_policy_id(),
-            })),
-            "DefaultRootObject": c.default_root_object(),
-            "Enabled": c.enabled(),
-            "HttpVersion": c.http_version().map(|v| v.as_str()),
-            "IsIPV6Enabled": c.is_ipv6_enabled(),
-            "Logging": c.logging().map(|l| json!({
-                "Bucket": l.bucket(), "Enabled": l.enabled(), "IncludeCookies": l.include_cookies(), "Prefix": l.prefix(),
-            })),
-            "Origins": {"Items": origins, "Quantity": origins.len()},
-            "PriceClass": c.price_class().map(|p| p.as_str()),
-            "Restrictions": {"GeoRestriction": geo.map(|g| json!({
-                "Items": g.items(),
-                "Quantity": g.quantity(),
-                "RestrictionType": g.restriction_type().as_str(),
-            }))},
-            "ViewerCertificate": cert.map(|v| json!({
-                "ACMCertificateArn": v.acm_certificate_arn(),
-                // The older fields the seed shows, derived from the current ones.
-                "Certificate": v.acm_certificate_arn(),
-                "CertificateSource": v.acm_certificate_arn().map(|_| "acm"),
-                "CloudFrontDefaultCertificate": v.cloud_front_default_certificate(),
-                "IAMCertificateId": v.iam_certificate_id(),
-                "MinimumProtocolVersion": v.minimum_protocol_version().map(|m| m.as_str()),
-                "SSLSupportMethod": v.ssl_support_method().map(|m| m.as_str()),
-            })),
-        })
-    });
-    json!({
-        "ARN": d.arn(),
-        "DistributionConfig": config,
-        "DomainName": d.domain_name(),
-        "Id": d.id(),
-        "InProgressInvalidationBatches": d.in_progress_invalidation_batches(),
-        "LastModifiedTime": timestamp(d.last_modified_time()),
-        "Status": d.status(),
-    })
+                .collect();
+            let geo = c.restrictions().and_then(|r| r.geo_restriction());
+            DistributionConfigView {
+                aliases: Strings::of(
+                    (c.aliases().map(|a| a.items()).unwrap_or_default())
+                        .iter()
+                        .map(String::as_str),
+                ),
+                caller_reference: c.caller_reference().to_owned(),
+                comment: c.comment().to_owned(),
+                default_cache_behavior: c.default_cache_behavior().map(|b| CacheBehaviorView {
+                    target_origin_id: b.target_origin_id().to_owned(),
+                    viewer_protocol_policy: b.viewer_protocol_policy().as_str().to_owned(),
+                    compress: b.compress(),
+                    cache_policy_id: b.cache_policy_id().map(str::to_owned),
+                }),
+                default_root_object: c.default_root_object().map(str::to_owned),
+                enabled: c.enabled(),
+                http_version: c.http_version().map(|v| v.as_str().to_owned()),
+                is_ipv6_enabled: c.is_ipv6_enabled(),
+                logging: c.logging().map(|l| DistributionLoggingView {
+                    bucket: l.bucket().to_owned(),
+                    enabled: l.enabled(),
+                    include_cookies: l.include_cookies(),
+                    prefix: l.prefix().to_owned(),
+                }),
+                origins: OriginsView {
+                    quantity: origins.len() as i64,
+                    items: origins,
+                },
+                price_class: c.price_class().map(|p| p.as_str().to_owned()),
+                restrictions: RestrictionsView {
+                    geo_restriction: geo.map(|g| GeoRestrictionView {
+                        items: g.items().to_vec(),
+                        quantity: g.quantity(),
+                        restriction_type: g.restriction_type().as_str().to_owned(),
+                    }),
+                },
+                viewer_certificate: c.viewer_certificate().map(|v| ViewerCertificateView {
+                    acm_certificate_arn: v.acm_certificate_arn().map(str::to_owned),
+                    certificate: v.acm_certificate_arn().map(str::to_owned),
+                    certificate_source: v.acm_certificate_arn().map(|_| "acm".to_owned()),
+                    cloud_front_default_certificate: v.cloud_front_default_certificate(),
+                    iam_certificate_id: v.iam_certificate_id().map(str::to_owned),
+                    minimum_protocol_version: v
+                        .minimum_protocol_version()
+                        .map(|m| m.as_str().to_owned()),
+                    ssl_support_method: v.ssl_support_method().map(|m| m.as_str().to_owned()),
+                }),
+            }
+        });
+        DistributionView {
+            arn: d.arn().to_owned(),
+            distribution_config: config,
+            domain_name: d.domain_name().to_owned(),
+            id: d.id().to_owned(),
+            in_progress_invalidation_batches: d.in_progress_invalidation_batches(),
+            last_modified_time: timestamp(d.last_modified_time()),
+            status: d.status().to_owned(),
+        }
+    }
 }
 
 /// A Route 53 record set in the seed's shape.
-pub fn dns_record(r: &aws_sdk_route53::types::ResourceRecordSet) -> serde_json::Value {
-    use serde_json::json;
-    json!({
-        "AliasTarget": r.alias_target().map(|a| json!({
-            "DNSName": a.dns_name(), "EvaluateTargetHealth": a.evaluate_target_health(), "HostedZoneId": a.hosted_zone_id(),
-        })),
-        "Failover": r.failover().map(|f| f.as_str()),
-        "GeoLocation": null,
-        "HealthCheckId": r.health_check_id(),
-        "MultiValueAnswer": r.multi_value_answer(),
-        "Name": r.name(),
-        "Region": r.region().map(|x| x.as_str()),
-        "ResourceRecords": if r.resource_records().is_empty() { serde_json::Value::Null } else {
-            json!(r.resource_records().iter().map(|x| json!({"Value": x.value()})).collect::<Vec<_>>())
-        },
-        "SetIdentifier": r.set_identifier(),
-        "TTL": r.ttl(),
-        "TrafficPolicyInstanceId": r.traffic_policy_instance_id(),
-        "Type": r.r#type().as_str(),
-        "Weight": r.weight(),
-    })
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct DnsRecordView {
+    pub alias_target: Option<AliasTargetView>,
+    pub failover: Option<String>,
+    /// Always null: the service makes no geolocation records.
+    #[schema(value_type = Option<Object>)]
+    pub geo_location: Option<serde_json::Value>,
+    pub health_check_id: Option<String>,
+    pub multi_value_answer: Option<bool>,
+    pub name: String,
+    pub region: Option<String>,
+    pub resource_records: Option<Vec<ResourceRecordView>>,
+    pub set_identifier: Option<String>,
+    #[serde(rename = "TTL")]
+    pub ttl: Option<i64>,
+    pub traffic_policy_instance_id: Option<String>,
+    #[serde(rename = "Type")]
+    pub record_type: String,
+    pub weight: Option<i64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasTargetView {
+    #[serde(rename = "DNSName")]
+    pub dns_name: String,
+    pub evaluate_target_health: bool,
+    pub hosted_zone_id: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourceRecordView {
+    pub value: String,
+}
+
+impl From<&aws_sdk_route53::types::ResourceRecordSet> for DnsRecordView {
+    fn from(r: &aws_sdk_route53::types::ResourceRecordSet) -> Self {
+        DnsRecordView {
+            alias_target: r.alias_target().map(|a| AliasTargetView {
+                dns_name: a.dns_name().to_owned(),
+                evaluate_target_health: a.evaluate_target_health(),
+                hosted_zone_id: a.hosted_zone_id().to_owned(),
+            }),
+            failover: r.failover().map(|f| f.as_str().to_owned()),
+            geo_location: None,
+            health_check_id: r.health_check_id().map(str::to_owned),
+            multi_value_answer: r.multi_value_answer(),
+            name: r.name().to_owned(),
+            region: r.region().map(|x| x.as_str().to_owned()),
+            resource_records: (!r.resource_records().is_empty()).then(|| {
+                (r.resource_records().iter())
+                    .map(|x| ResourceRecordView {
+                        value: x.value().to_owned(),
+                    })
+                    .collect()
+            }),
+            set_identifier: r.set_identifier().map(str::to_owned),
+            ttl: r.ttl(),
+            traffic_policy_instance_id: r.traffic_policy_instance_id().map(str::to_owned),
+            record_type: r.r#type().as_str().to_owned(),
+            weight: r.weight(),
+        }
+    }
 }
 
 /// A Route 53 change in the seed's shape.
-pub fn dns_change(c: &aws_sdk_route53::types::ChangeInfo) -> serde_json::Value {
-    serde_json::json!({
-        "Comment": c.comment(), "Id": c.id(), "Status": c.status().as_str(), "SubmittedAt": timestamp(c.submitted_at()),
-    })
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct DnsChangeView {
+    pub comment: Option<String>,
+    pub id: String,
+    /// `PENDING`, then `INSYNC`.
+    pub status: String,
+    #[schema(format = DateTime)]
+    pub submitted_at: String,
+}
+
+impl From<&aws_sdk_route53::types::ChangeInfo> for DnsChangeView {
+    fn from(c: &aws_sdk_route53::types::ChangeInfo) -> Self {
+        DnsChangeView {
+            comment: c.comment().map(str::to_owned),
+            id: c.id().to_owned(),
+            status: c.status().as_str().to_owned(),
+            submitted_at: timestamp(c.submitted_at()),
+        }
+    }
 }
 
 /// A CloudFront invalidation in the seed's shape.
-pub fn invalidation(i: &aws_sdk_cloudfront::types::Invalidation) -> serde_json::Value {
-    use serde_json::json;
-    let batch = i.invalidation_batch();
-    json!({
-        "CreateTime": timestamp(i.create_time()),
-        "Id": i.id(),
-        "InvalidationBatch": batch.map(|b| json!({
-            "CallerReference": b.caller_reference(),
-            "Paths": {"Items": b.paths().map(|p| p.items()).unwrap_or_default(), "Quantity": b.paths().map(|p| p.quantity())},
-        })),
-        "Status": i.status(),
-    })
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct InvalidationView {
+    #[schema(format = DateTime)]
+    pub create_time: String,
+    pub id: String,
+    pub invalidation_batch: Option<InvalidationBatchView>,
+    /// `InProgress`, then `Completed`.
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct InvalidationBatchView {
+    pub caller_reference: String,
+    pub paths: Option<Strings>,
+}
+
+impl From<&aws_sdk_cloudfront::types::Invalidation> for InvalidationView {
+    fn from(i: &aws_sdk_cloudfront::types::Invalidation) -> Self {
+        InvalidationView {
+            create_time: timestamp(i.create_time()),
+            id: i.id().to_owned(),
+            invalidation_batch: i.invalidation_batch().map(|b| InvalidationBatchView {
+                caller_reference: b.caller_reference().to_owned(),
+                paths: b
+                    .paths()
+                    .map(|p| Strings::of(p.items().iter().map(String::as_str))),
+            }),
+            status: i.status().to_owned(),
+        }
+    }
 }

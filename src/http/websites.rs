@@ -3,13 +3,14 @@
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::buckets::{bookmark, caller_tags, head_status, BucketBody, DuckQuery};
+use super::buckets::{bookmark, caller_tags, head_status, DuckQuery, LoggingBody};
 use super::error::ApiError;
 use super::extract::{Json, Params};
-use super::views::{self, GroupView, PolicyView};
+use super::views::{
+    DistributionView, DnsChangeView, DnsRecordView, GroupView, InvalidationView, PolicyView,
+};
 use super::{detached, parse_website};
 use crate::app::AppState;
 use crate::domain::tags::Tag;
@@ -93,7 +94,7 @@ pub async fn list(
 /// certificate, the DNS alias records and the admin groups. Anything made is rolled back when a step fails.
 /// `Location` names the route that shows the website.
 #[utoipa::path(post, operation_id = "create_website", path = "/v1/s3/{account}/websites", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local")), request_body = CreateWebsiteBody, security(("token" = [])),
-    responses((status = 202, description = "Creation accepted", body = Object,
+    responses((status = 202, description = "Creation accepted", body = CreatedWebsiteBody,
         headers(("Location" = String, description = "The route that shows the website: /v1/s3/{account}/websites/{website}"))),
         crate::http::openapi::Errors))]
 pub async fn create(
@@ -126,15 +127,15 @@ pub async fn create(
         error_document,
     };
     let w = detached(&ctx, |ctx| websites::create(ctx, req)).await?;
-    let body = json!({
-        "Bucket": format!("/{}", w.bucket.bucket),
-        "Policy": PolicyView::from(&w.bucket.policy),
-        "Group": GroupView::from(&w.bucket.group),
-        "WebPolicy": PolicyView::from(&w.web_policy),
-        "WebGroup": GroupView::from(&w.web_group),
-        "Distribution": views::distribution(&w.distribution),
-        "DnsChange": views::dns_change(&w.dns_change),
-    });
+    let body = CreatedWebsiteBody {
+        bucket: format!("/{}", w.bucket.bucket),
+        policy: PolicyView::from(&w.bucket.policy),
+        group: GroupView::from(&w.bucket.group),
+        web_policy: PolicyView::from(&w.web_policy),
+        web_group: GroupView::from(&w.web_group),
+        distribution: DistributionView::from(&w.distribution),
+        dns_change: DnsChangeView::from(&w.dns_change),
+    };
     let location = format!("/v1/s3/{account}/websites/{}", w.bucket.bucket);
     Ok((
         StatusCode::ACCEPTED,
@@ -163,19 +164,66 @@ pub async fn head(
     head_status(result.await)
 }
 
-fn website_body(v: WebsiteView) -> serde_json::Value {
-    let mut body = serde_json::to_value(BucketBody::from(v.bucket)).expect("serializes");
-    body["DNSRecord"] = v
-        .dns_record
-        .as_ref()
-        .map(views::dns_record)
-        .unwrap_or(serde_json::Value::Null);
-    body["Distribution"] = v
-        .distribution
-        .as_ref()
-        .map(views::distribution)
-        .unwrap_or(serde_json::Value::Null);
-    body
+/// What website create made.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreatedWebsiteBody {
+    bucket: String,
+    policy: PolicyView,
+    group: GroupView,
+    web_policy: PolicyView,
+    web_group: GroupView,
+    distribution: DistributionView,
+    dns_change: DnsChangeView,
+}
+
+/// The website as the show route reports it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct WebsiteBody {
+    tags: Vec<Tag>,
+    logging: Option<LoggingBody>,
+    /// True while the bucket holds nothing but the service's placeholder pages.
+    empty: bool,
+    /// The name's A record (an alias of the distribution).
+    #[serde(rename = "DNSRecord")]
+    dns_record: Option<DnsRecordView>,
+    distribution: Option<DistributionView>,
+}
+
+impl From<WebsiteView> for WebsiteBody {
+    fn from(v: WebsiteView) -> Self {
+        WebsiteBody {
+            tags: v.bucket.tags,
+            logging: LoggingBody::of(v.bucket.logging),
+            empty: v.bucket.empty,
+            dns_record: v.dns_record.as_ref().map(DnsRecordView::from),
+            distribution: v.distribution.as_ref().map(DistributionView::from),
+        }
+    }
+}
+
+/// An invalidation made, and where CloudFront shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct InvalidatedBody {
+    invalidation: InvalidationView,
+    location: String,
+}
+
+/// What website delete removed.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeletedWebsiteBody {
+    website: String,
+    users: Vec<String>,
+    policies: Vec<String>,
+    groups: Vec<String>,
+    /// The A record removed, if there was one of the site's.
+    #[serde(rename = "DNSRecord")]
+    dns_record: Option<DnsRecordView>,
+    /// The distribution, disabled: the cleaner deletes it once CloudFront has deployed that.
+    distribution: Option<DistributionView>,
 }
 
 /// Show a website
@@ -183,14 +231,14 @@ fn website_body(v: WebsiteView) -> serde_json::Value {
 /// Its tags, logging, emptiness (placeholder pages aside), DNS record and distribution with its status: poll it to
 /// know when the site is live.
 #[utoipa::path(get, operation_id = "show_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
-    responses((status = 200, description = "The website", body = Object), crate::http::openapi::Errors))]
+    responses((status = 200, description = "The website", body = WebsiteBody), crate::http::openapi::Errors))]
 pub async fn show(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx(&account)?;
     let site = parse_website(&website, &ctx)?;
-    Ok(axum::Json(website_body(websites::show(&ctx, &site).await?)).into_response())
+    Ok(axum::Json(WebsiteBody::from(websites::show(&ctx, &site).await?)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -203,7 +251,7 @@ pub struct UpdateWebsiteBody {
 ///
 /// Replaces the caller's tags on the bucket and on the distribution alike.
 #[utoipa::path(put, operation_id = "update_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), request_body = UpdateWebsiteBody, security(("token" = [])),
-    responses((status = 200, description = "The website as updated", body = Object), crate::http::openapi::Errors))]
+    responses((status = 200, description = "The website as updated", body = WebsiteBody), crate::http::openapi::Errors))]
 pub async fn update(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -216,7 +264,7 @@ pub async fn update(
         websites::update_tags(&ctx, &site, &tags).await
     })
     .await?;
-    Ok(axum::Json(website_body(v)).into_response())
+    Ok(axum::Json(WebsiteBody::from(v)).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -229,7 +277,7 @@ pub struct InvalidateBody {
 ///
 /// Creates a CloudFront invalidation of 1 to 15 paths.
 #[utoipa::path(patch, operation_id = "invalidate_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), request_body = InvalidateBody, security(("token" = [])),
-    responses((status = 200, description = "The invalidation", body = Object), crate::http::openapi::Errors))]
+    responses((status = 200, description = "The invalidation", body = InvalidatedBody), crate::http::openapi::Errors))]
 pub async fn invalidate(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -254,9 +302,10 @@ pub async fn invalidate(
         ));
     }
     let (invalidation, location) = websites::invalidate(&ctx, &site, &paths).await?;
-    Ok(axum::Json(
-        json!({"Invalidation": views::invalidation(&invalidation), "Location": location}),
-    )
+    Ok(axum::Json(InvalidatedBody {
+        invalidation: InvalidationView::from(&invalidation),
+        location,
+    })
     .into_response())
 }
 
@@ -265,7 +314,7 @@ pub async fn invalidate(
 /// Removes the DNS records, disables the distribution (the cleaner deletes it once deployed), deletes the IAM
 /// groups, users and policies, the placeholder pages and the bucket last.
 #[utoipa::path(delete, operation_id = "delete_website", path = "/v1/s3/{account}/websites/{website}", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org")), security(("token" = [])),
-    responses((status = 200, description = "What was deleted", body = Object), crate::http::openapi::Errors))]
+    responses((status = 200, description = "What was deleted", body = DeletedWebsiteBody), crate::http::openapi::Errors))]
 pub async fn delete(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
@@ -276,14 +325,16 @@ pub async fn delete(
         websites::delete(&ctx, &site).await
     })
     .await?;
-    Ok(axum::Json(json!({
-        "Website": d.iam.bucket,
-        "Users": d.iam.users,
-        "Policies": d.iam.policies,
-        "Groups": d.iam.groups,
-        "DNSRecord": d.dns_records.iter().find(|r| r.r#type == aws_sdk_route53::types::RrType::A).map(views::dns_record),
-        "Distribution": d.distribution.as_ref().map(views::distribution),
-    }))
+    Ok(axum::Json(DeletedWebsiteBody {
+        website: d.iam.bucket,
+        users: d.iam.users,
+        policies: d.iam.policies,
+        groups: d.iam.groups,
+        dns_record: (d.dns_records.iter())
+            .find(|r| r.r#type == aws_sdk_route53::types::RrType::A)
+            .map(DnsRecordView::from),
+        distribution: d.distribution.as_ref().map(DistributionView::from),
+    })
     .into_response())
 }
 
