@@ -1,6 +1,7 @@
 //! Integration tests: the service against moto's AWS emulator, started by the harness.
 
 mod buckets;
+mod client;
 mod convert;
 mod crash;
 mod creates;
