@@ -298,16 +298,23 @@ class Proxy:
     def __init__(self, port):
         self.port = port
 
-    def set_delay(self, ms):
+    def _control(self, path):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
         try:
-            c.request("POST", f"/__bench/delay?ms={ms}")
+            c.request("POST", path)
             r = c.getresponse()
             r.read()
             if r.status != 200:
-                raise Abort(f"proxy refused delay {ms}")
+                raise Abort(f"the proxy refused {path}")
         finally:
             c.close()
+
+    def set_delay(self, ms):
+        self._control(f"/__bench/delay?ms={ms}")
+
+    def throttle(self, service, rate, burst=None):
+        """Limits `service` (`AKID/iam` for one access key alone) to `rate` requests per second; 0 lifts it."""
+        self._control(f"/__bench/throttle?service={service}&rate={rate}&burst={rate if burst is None else burst}")
 
     def requests(self):
         st, body = http_get(self.port, "/__bench/stats")
@@ -936,11 +943,7 @@ def burst(svc_port, token, proxy, domain, D):
         return st, dt
 
     before = [other_create() for _ in range(3)]
-    c = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
-    c.request("POST", f"/__bench/throttle?service={BURST_AKID}/iam&rate={BURST_RATE}&burst={BURST_RATE}")
-    if c.getresponse().status != 200:
-        raise Abort("the proxy refused the throttle")
-    c.close()
+    proxy.throttle(f"{BURST_AKID}/iam", BURST_RATE)
 
     requests = [("POST", f"/v1/s3/{BURST_ACCOUNT}/buckets", bucket_body(f"burst-{secrets.token_hex(5)}"))
                 for _ in range(10)]
@@ -968,10 +971,7 @@ def burst(svc_port, token, proxy, domain, D):
         took = time.perf_counter() - t0
         during = during_f.result()
     m1 = setup.metrics()
-    c = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
-    c.request("POST", f"/__bench/throttle?service={BURST_AKID}/iam&rate=0")
-    c.getresponse().read()
-    c.close()
+    proxy.throttle(f"{BURST_AKID}/iam", 0)
     setup.close()
     other.close()
 

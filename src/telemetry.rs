@@ -56,6 +56,8 @@ pub struct Metrics {
     pub requests_by_token: IntCounterVec,
     pub cleaner_runs: IntCounterVec,
     pub cleaner_deleted: IntCounterVec,
+    /// The name of every metric registered, read from the collectors as they are registered.
+    names: Vec<String>,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -173,6 +175,7 @@ impl Metrics {
             .with_label_values(&[version::VERSION, version::GIT_HASH, version::BUILD_STAMP])
             .set(1);
 
+        let mut names = Vec::new();
         for c in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_duration.clone()),
@@ -187,15 +190,12 @@ impl Metrics {
             Box::new(cleaner_runs.clone()),
             Box::new(cleaner_deleted.clone()),
             Box::new(build_info),
+            #[cfg(target_os = "linux")]
+            Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ] {
+            names.extend(c.desc().iter().map(|d| d.fq_name.clone()));
             registry.register(c).expect("metric names are unique");
         }
-        #[cfg(target_os = "linux")]
-        registry
-            .register(Box::new(
-                prometheus::process_collector::ProcessCollector::for_self(),
-            ))
-            .expect("process metrics register once");
 
         Metrics {
             registry,
@@ -211,41 +211,14 @@ impl Metrics {
             requests_by_token,
             cleaner_runs,
             cleaner_deleted,
+            names,
         }
     }
 
     /// The name of every metric the service exports (process metrics included), whether or not it has a series
     /// yet: what dashboards and alerts may refer to.
-    pub fn names(&self) -> Vec<String> {
-        use prometheus::core::Collector;
-        let collectors: [&dyn Collector; 12] = [
-            &self.http_requests,
-            &self.http_duration,
-            &self.http_in_flight,
-            &self.aws_requests,
-            &self.aws_duration,
-            &self.aws_throttled,
-            &self.aws_pacing_wait,
-            &self.rollbacks,
-            &self.auth_refused,
-            &self.requests_by_token,
-            &self.cleaner_runs,
-            &self.cleaner_deleted,
-        ];
-        let mut names: Vec<String> = collectors
-            .iter()
-            .flat_map(|c| c.desc())
-            .map(|d| d.fq_name.clone())
-            .collect();
-        names.push("s3_api_build_info".into());
-        if cfg!(target_os = "linux") {
-            for family in self.registry.gather() {
-                if family.name().starts_with("process_") {
-                    names.push(family.name().to_owned());
-                }
-            }
-        }
-        names
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
 
     /// The Prometheus text exposition of every metric.

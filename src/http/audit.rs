@@ -13,8 +13,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::auth::{Caller, Need};
-use super::observe::REQUEST_ID_HEADER;
+use super::auth::Caller;
+use super::observe::{account_of, REQUEST_ID_HEADER};
 use super::BODY_LIMIT;
 
 /// Answers larger than this are passed on without being read for the trail (none of the service's are).
@@ -114,10 +114,10 @@ impl Seen {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip().to_string()),
             method: req.method().clone(),
-            account: Need::of(req.method(), path)
-                .account
-                .filter(|_| route.is_some())
-                .map(short),
+            account: route
+                .as_deref()
+                .and_then(|template| account_of(template, path))
+                .map(|a| short(&a)),
             route,
             names,
         }

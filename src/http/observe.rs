@@ -120,7 +120,7 @@ fn method_label(method: &Method) -> &'static str {
 }
 
 /// The `{account}` segment of a path, found through the route template.
-fn account_of(template: &str, path: &str) -> Option<String> {
+pub(super) fn account_of(template: &str, path: &str) -> Option<String> {
     let index = template.split('/').position(|s| s == "{account}")?;
     path.split('/').nth(index).map(str::to_owned)
 }

@@ -524,7 +524,7 @@ fn alerting_rules_pass_promtool() {
 #[test]
 fn the_dashboard_and_the_alerts_use_the_service_s_metrics() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let exported = s3_api::telemetry::Metrics::new().names();
+    let exported = s3_api::telemetry::Metrics::new().names().to_vec();
     let dashboard: Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("deploy/grafana/s3-api.json")).unwrap(),
     )
