@@ -83,12 +83,12 @@ impl App {
                 format!("account {shown} not found"),
             )
         })?;
-        Ok(Ctx {
-            aws: aws.clone(),
-            metrics: self.metrics.clone(),
-            org_tag: Tag::new(&self.config.org_tag_key, &self.config.org),
-            tasks: self.tasks.clone(),
-            rollback_deadline: self.config.shutdown_grace_period,
-        })
+        Ok(Ctx::new(
+            aws.clone(),
+            self.metrics.clone(),
+            Tag::new(&self.config.org_tag_key, &self.config.org),
+            self.tasks.clone(),
+            self.config.shutdown_grace_period,
+        ))
     }
 }

@@ -170,7 +170,7 @@ pub async fn clean(
     let app = App::new(config, AwsHooks::default()).await?;
     let ctx = app.ctx(account).map_err(|e| anyhow::anyhow!(e.detail))?;
     let reclaim_after =
-        crate::config::CleanerConfig::reclaim_after_of(ctx.aws.config.cleaner.as_ref());
+        crate::config::CleanerConfig::reclaim_after_of(ctx.config().cleaner.as_ref());
     Ok(crate::orchestration::cleaner::run_once(&ctx, reclaim_after).await?)
 }
 

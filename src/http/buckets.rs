@@ -1,22 +1,22 @@
 //! `/v1/s3/{account}/buckets…`: create, list, head, show, update, delete, and the Cyberduck bookmark.
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::extract::{Json, Params};
-use super::views::{GroupView, PolicyView};
+use super::views::{views, GroupView, PolicyView, TagView};
 use super::{detached, parse};
 use crate::app::AppState;
-use crate::aws::s3::BucketState;
 use crate::domain::bookmark::Bookmark;
 use crate::domain::lifecycle::Lifecycle;
 use crate::domain::names::BucketName;
 use crate::domain::tags::{CallerTags, Tag, BUCKET_OWN_TAGS};
 use crate::orchestration::buckets::{self, BucketView, CreateBucket, UpdateBucket};
-use crate::orchestration::ownership::{missing, Kind};
+use crate::orchestration::ownership::Kind;
+use crate::orchestration::records::Presence;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -46,10 +46,12 @@ pub struct CreatedBucketBody {
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct BucketBody {
-    tags: Vec<Tag>,
+    tags: Vec<TagView>,
+    #[schema(required)]
     logging: Option<LoggingBody>,
     empty: bool,
     /// The bucket policy in the form PUT takes it (a JSON document as a string); null when there is none.
+    #[schema(required)]
     bucket_policy: Option<String>,
 }
 
@@ -57,7 +59,7 @@ pub struct BucketBody {
 #[serde(rename_all = "PascalCase")]
 pub struct LoggingBody {
     target_bucket: String,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, required)]
     target_grants: Option<serde_json::Value>,
     target_prefix: String,
 }
@@ -76,7 +78,7 @@ impl LoggingBody {
 impl From<BucketView> for BucketBody {
     fn from(v: BucketView) -> Self {
         BucketBody {
-            tags: v.tags,
+            tags: views(&v.tags),
             logging: LoggingBody::of(v.logging),
             empty: v.empty,
             bucket_policy: v.policy,
@@ -171,11 +173,11 @@ pub async fn head(
 }
 
 /// The status of a HEAD on a bucket or website (HEAD answers carry no body, errors included).
-pub fn head_status(state: Result<BucketState, ApiError>) -> StatusCode {
+pub fn head_status(state: Result<Presence, ApiError>) -> StatusCode {
     match state {
-        Ok(BucketState::Reachable) => StatusCode::OK,
-        Ok(BucketState::Forbidden) => StatusCode::FORBIDDEN,
-        Ok(BucketState::Missing) => StatusCode::NOT_FOUND,
+        Ok(Presence::Reachable) => StatusCode::OK,
+        Ok(Presence::Forbidden) => StatusCode::FORBIDDEN,
+        Ok(Presence::Missing) => StatusCode::NOT_FOUND,
         Err(e) => e.status,
     }
 }
@@ -324,15 +326,17 @@ fn bookmark_path(path: Option<&str>) -> Result<Option<String>, ApiError> {
 /// A `.duck` bookmark (XML property list) for the bucket, optionally opening at `?path=/prefix/`. No credentials
 /// in it.
 #[utoipa::path(get, operation_id = "duck_bucket", path = "/v1/s3/{account}/buckets/{bucket}/duck", tag = "buckets", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("bucket" = String, Path, description = "Bucket name", example = "foobarbucketname"), DuckQuery), security(("token" = [])),
-    responses((status = 200, description = "A Cyberduck bookmark", content_type = "application/xml", body = String), crate::http::openapi::Errors))]
+    responses((status = 200, description = "A Cyberduck bookmark: `application/xml`, or `text/xml` (the same content under its RFC 7303 alias) for a client that accepts only that", content((String = "application/xml"), (String = "text/xml")),
+        headers(("Content-Disposition" = String, description = "attachment; filename=\"<bucket>.duck\""))), crate::http::openapi::Errors))]
 pub async fn duck(
     State(state): State<AppState>,
     Params((account, bucket)): Params<(String, String)>,
+    headers: HeaderMap,
     query: Result<Query<DuckQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx(&account)?;
     let bucket = parse(BucketName::parse(&bucket))?;
-    bookmark(&state, &ctx, &bucket, Kind::Bucket, query).await
+    bookmark(&state, &ctx, &bucket, Kind::Bucket, &headers, query).await
 }
 
 /// The Cyberduck bookmark of a bucket or website; 404 when the bucket does not exist (or, for a website route,
@@ -342,14 +346,12 @@ pub async fn bookmark(
     ctx: &crate::orchestration::Ctx,
     bucket: &BucketName,
     kind: Kind,
+    headers: &HeaderMap,
     query: Result<Query<DuckQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("InvalidQuery", e.body_text()))?;
     let path = bookmark_path(query.path.as_deref())?;
-    if buckets::head(ctx, bucket, kind).await? == BucketState::Missing {
-        return Err(missing(bucket, kind).into());
-    }
-    let (hostname, port) = ctx.aws.s3_host();
+    let (hostname, port) = buckets::bookmark_host(ctx, bucket, kind).await?;
     let xml = Bookmark {
         hostname: &hostname,
         port,
@@ -360,7 +362,10 @@ pub async fn bookmark(
     .to_xml();
     Ok((
         [
-            (header::CONTENT_TYPE, "application/xml".to_owned()),
+            (
+                header::CONTENT_TYPE,
+                bookmark_media_type(headers).to_owned(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{bucket}.duck\""),
@@ -371,9 +376,59 @@ pub async fn bookmark(
         .into_response())
 }
 
+/// The bookmark's media type: `application/xml`, or `text/xml` — RFC 7303's alias for the same content, which
+/// generated clients read as text — for a client whose `Accept` names that one and not `application/xml`.
+fn bookmark_media_type(headers: &HeaderMap) -> &'static str {
+    // A media range with `q=0` is one the client refuses.
+    let refused = |params: std::str::Split<'_, char>| {
+        params
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .any(|q| q.trim().parse::<f32>() == Ok(0.0))
+    };
+    let accepted: Vec<&str> = (headers.get_all(header::ACCEPT).iter())
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or_default().trim();
+            (!refused(parts)).then_some(media)
+        })
+        .collect();
+    let xml = ["application/xml", "application/*", "*/*"];
+    match accepted.contains(&"text/xml") && !accepted.iter().any(|a| xml.contains(a)) {
+        true => "text/xml",
+        false => "application/xml",
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::bookmark_path;
+    use super::{bookmark_media_type, bookmark_path};
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    #[test]
+    fn bookmark_media_types() {
+        let accept = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT, HeaderValue::from_static(v));
+            h
+        };
+        assert_eq!(bookmark_media_type(&HeaderMap::new()), "application/xml");
+        assert_eq!(bookmark_media_type(&accept("*/*")), "application/xml");
+        assert_eq!(bookmark_media_type(&accept("text/xml")), "text/xml");
+        assert_eq!(
+            bookmark_media_type(&accept("text/xml, application/xml;q=0.9")),
+            "application/xml"
+        );
+        assert_eq!(
+            bookmark_media_type(&accept("text/xml, application/xml;q=0")),
+            "text/xml"
+        );
+        assert_eq!(
+            bookmark_media_type(&accept("text/xml;q=0, */*")),
+            "application/xml"
+        );
+    }
 
     #[test]
     fn bookmark_paths() {

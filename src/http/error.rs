@@ -4,9 +4,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::aws::{AwsError, ErrorKind};
 use crate::orchestration::rollback::RollbackReport;
-use crate::orchestration::{OpError, Resource};
+use crate::orchestration::{AwsFailure, FailureKind, OpError, Resource};
 
 tokio::task_local! {
     /// The id of the request being served, for problem documents (set by the observe middleware).
@@ -164,27 +163,27 @@ impl From<OpError> for ApiError {
     }
 }
 
-impl From<AwsError> for ApiError {
-    fn from(e: AwsError) -> Self {
-        let what = format!("AWS {} {}", e.service.as_str(), e.operation);
-        let aws_says = e.message.clone().unwrap_or_default();
-        let (status, code, detail) = match e.kind {
-            ErrorKind::AlreadyExists => (
+impl From<AwsFailure> for ApiError {
+    fn from(e: AwsFailure) -> Self {
+        let what = e.call();
+        let aws_says = e.message();
+        let (status, code, detail) = match e.kind() {
+            FailureKind::AlreadyExists => (
                 StatusCode::CONFLICT,
                 "AlreadyExists",
                 format!("{what}: {aws_says}"),
             ),
-            ErrorKind::Conflict => (
+            FailureKind::Conflict => (
                 StatusCode::CONFLICT,
                 "Conflict",
                 format!("{what}: {aws_says}"),
             ),
             // The account's clients reach buckets in the account's region only; a client for the bucket's region
             // would be another configured account.
-            ErrorKind::OtherRegion => (
+            FailureKind::OtherRegion => (
                 StatusCode::CONFLICT,
                 "BucketInOtherRegion",
-                match &e.bucket_region {
+                match e.bucket_region() {
                     Some(region) => format!(
                         "{what}: the bucket is in region {region}, not in the region this account is configured for"
                     ),
@@ -193,39 +192,39 @@ impl From<AwsError> for ApiError {
                     ),
                 },
             ),
-            ErrorKind::AccessDenied => (
+            FailureKind::AccessDenied => (
                 StatusCode::FORBIDDEN,
                 "AwsAccessDenied",
                 format!("{what}: the service's AWS credentials are not allowed to do this"),
             ),
-            ErrorKind::Throttled => (
+            FailureKind::Throttled => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Throttled",
                 format!("{what}: AWS is throttling requests"),
             ),
-            ErrorKind::LimitExceeded => (
+            FailureKind::LimitExceeded => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "LimitExceeded",
                 format!("{what}: {aws_says}"),
             ),
-            ErrorKind::Invalid => (
+            FailureKind::Invalid => (
                 StatusCode::BAD_REQUEST,
                 "AwsInvalidRequest",
                 format!("{what}: {aws_says}"),
             ),
-            ErrorKind::Timeout => (
+            FailureKind::Timeout => (
                 StatusCode::GATEWAY_TIMEOUT,
                 "AwsTimeout",
                 format!("{what} did not answer in time"),
             ),
-            ErrorKind::Unavailable => (
+            FailureKind::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "AwsUnavailable",
                 format!("{what}: AWS is unavailable"),
             ),
             // A "not found" that the workflow did not turn into one of the caller's resources is a dependency
             // the caller did not name (the access-log bucket, say): a configuration problem on our side.
-            ErrorKind::NotFound | ErrorKind::Other => (
+            FailureKind::NotFound | FailureKind::Other => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalError",
                 "an internal error occurred".to_owned(),
@@ -233,8 +232,8 @@ impl From<AwsError> for ApiError {
         };
         ApiError {
             // A pace whose next turn is known says when; AWS's own throttling answers do not.
-            retry_after: (e.kind == ErrorKind::Throttled)
-                .then(|| e.retry_after.map_or(1, u32::from)),
+            retry_after: (e.kind() == FailureKind::Throttled)
+                .then(|| e.retry_after().map_or(1, u32::from)),
             cause: Some(e.to_string()),
             ..ApiError::new(status, code, detail)
         }

@@ -211,7 +211,7 @@ fn parse_website(
     ctx: &crate::orchestration::Ctx,
 ) -> Result<crate::domain::website::WebsiteName, ApiError> {
     use crate::domain::website::{WebsiteName, WebsiteNameError};
-    WebsiteName::parse(name, &ctx.aws.config.domains).map_err(|e| match e {
+    WebsiteName::parse(name, &ctx.config().domains).map_err(|e| match e {
         WebsiteNameError::Name(e) => ApiError::bad_request("InvalidWebsiteName", e.to_string()),
         WebsiteNameError::Domain(_) => ApiError::bad_request("DomainNotConfigured", e.to_string()),
     })

@@ -22,8 +22,22 @@ use crate::orchestration::Ctx;
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct CreateUserBody {
     user: UserInput,
+    /// The groups to join: by default `BktAdmGrp` (and `WebAdmGrp` for a website's root user).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<GroupKindName>>)]
     groups: Option<Vec<String>>,
+}
+
+/// A group of the bucket a user can join: admin, read-write or read-only; for websites also `WebAdmGrp`, which
+/// may invalidate the website's CDN cache. The names are parsed by `GroupKind`, so that an unknown one is an
+/// `InvalidGroup` naming the choices; this type declares them in the document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code, clippy::enum_variant_names)] // the names are the wire's
+enum GroupKindName {
+    BktAdmGrp,
+    BktRWGrp,
+    BktROGrp,
+    WebAdmGrp,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

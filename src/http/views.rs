@@ -1,55 +1,72 @@
-//! Response bodies: AWS objects in the wire shape of the API (PascalCase, RFC 3339 timestamps, `null` for
-//! what AWS did not return, `[]` for empty lists).
+//! Response bodies: the workflows' records in the wire shape of the API (PascalCase, RFC 3339 timestamps,
+//! `null` for what AWS did not return, `[]` for empty lists). Every field is always present; `null` only where
+//! the schema says it may be.
 
-use aws_sdk_iam::types::{AccessKey, AccessKeyMetadata, AttachedPolicy, Group, Policy, User};
-use aws_smithy_types::DateTime;
+use std::time::SystemTime;
+
 use serde::Serialize;
 
 use crate::domain::tags::Tag;
+use crate::orchestration::records;
 
 /// `2019-03-01T15:33:52Z`: whole seconds, UTC.
-pub fn timestamp(d: &DateTime) -> String {
-    DateTime::from_secs(d.secs())
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default()
+pub fn timestamp(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
 }
 
-fn opt_timestamp(d: Option<&DateTime>) -> Option<String> {
-    d.map(timestamp)
+/// A tag as the service reports it; a request's `Tag` may leave out an empty `Value`, a response's always has it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagView {
+    pub key: String,
+    pub value: String,
+}
+
+impl From<&Tag> for TagView {
+    fn from(t: &Tag) -> Self {
+        TagView {
+            key: t.key.clone(),
+            value: t.value.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct PolicyView {
-    pub arn: Option<String>,
+    pub arn: String,
+    #[schema(required)]
     pub attachment_count: Option<i32>,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, required)]
     pub create_date: Option<String>,
+    #[schema(required)]
     pub default_version_id: Option<String>,
+    #[schema(required)]
     pub description: Option<String>,
     pub is_attachable: bool,
-    pub path: Option<String>,
+    pub path: String,
+    #[schema(required)]
     pub permissions_boundary_usage_count: Option<i32>,
-    pub policy_id: Option<String>,
-    pub policy_name: Option<String>,
-    #[schema(format = DateTime)]
+    pub policy_id: String,
+    pub policy_name: String,
+    #[schema(format = DateTime, required)]
     pub update_date: Option<String>,
 }
 
-impl From<&Policy> for PolicyView {
-    fn from(p: &Policy) -> Self {
+impl From<&records::Policy> for PolicyView {
+    fn from(p: &records::Policy) -> Self {
         PolicyView {
-            arn: p.arn().map(str::to_owned),
-            attachment_count: p.attachment_count(),
-            create_date: opt_timestamp(p.create_date()),
-            default_version_id: p.default_version_id().map(str::to_owned),
-            description: p.description().map(str::to_owned),
-            is_attachable: p.is_attachable(),
-            path: p.path().map(str::to_owned),
-            permissions_boundary_usage_count: p.permissions_boundary_usage_count(),
-            policy_id: p.policy_id().map(str::to_owned),
-            policy_name: p.policy_name().map(str::to_owned),
-            update_date: opt_timestamp(p.update_date()),
+            arn: p.arn.clone(),
+            attachment_count: p.attachment_count,
+            create_date: p.created.map(timestamp),
+            default_version_id: p.default_version_id.clone(),
+            description: p.description.clone(),
+            is_attachable: p.is_attachable,
+            path: p.path.clone(),
+            permissions_boundary_usage_count: p.permissions_boundary_usage_count,
+            policy_id: p.id.clone(),
+            policy_name: p.name.clone(),
+            update_date: p.updated.map(timestamp),
         }
     }
 }
@@ -61,18 +78,19 @@ pub struct GroupView {
     #[schema(format = DateTime)]
     pub create_date: String,
     pub group_id: String,
+    /// `<bucket>-BktAdmGrp`, `-BktRWGrp`, `-BktROGrp` or `-WebAdmGrp` (path-scoped groups carry a hash too).
     pub group_name: String,
     pub path: String,
 }
 
-impl From<&Group> for GroupView {
-    fn from(g: &Group) -> Self {
+impl From<&records::Group> for GroupView {
+    fn from(g: &records::Group) -> Self {
         GroupView {
-            arn: g.arn().to_owned(),
-            create_date: timestamp(g.create_date()),
-            group_id: g.group_id().to_owned(),
-            group_name: g.group_name().to_owned(),
-            path: g.path().to_owned(),
+            arn: g.arn.clone(),
+            create_date: timestamp(g.created),
+            group_id: g.id.clone(),
+            group_name: g.name.clone(),
+            path: g.path.clone(),
         }
     }
 }
@@ -80,7 +98,9 @@ impl From<&Group> for GroupView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct BoundaryView {
+    #[schema(required)]
     pub permissions_boundary_arn: Option<String>,
+    #[schema(required)]
     pub permissions_boundary_type: Option<String>,
 }
 
@@ -90,35 +110,48 @@ pub struct UserView {
     pub arn: String,
     #[schema(format = DateTime)]
     pub create_date: String,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, required)]
     pub password_last_used: Option<String>,
     pub path: String,
+    #[schema(required)]
     pub permissions_boundary: Option<BoundaryView>,
-    pub tags: Vec<Tag>,
+    pub tags: Vec<TagView>,
     pub user_id: String,
     pub user_name: String,
 }
 
-impl From<&User> for UserView {
-    fn from(u: &User) -> Self {
+impl From<&records::User> for UserView {
+    fn from(u: &records::User) -> Self {
         UserView {
-            arn: u.arn().to_owned(),
-            create_date: timestamp(u.create_date()),
-            password_last_used: opt_timestamp(u.password_last_used()),
-            path: u.path().to_owned(),
-            permissions_boundary: u.permissions_boundary().map(|b| BoundaryView {
-                permissions_boundary_arn: b.permissions_boundary_arn().map(str::to_owned),
-                permissions_boundary_type: b
-                    .permissions_boundary_type()
-                    .map(|t| t.as_str().to_owned()),
+            arn: u.arn.clone(),
+            create_date: timestamp(u.created),
+            password_last_used: u.password_last_used.map(timestamp),
+            path: u.path.clone(),
+            permissions_boundary: u.permissions_boundary.as_ref().map(|b| BoundaryView {
+                permissions_boundary_arn: b.arn.clone(),
+                permissions_boundary_type: b.kind.clone(),
             }),
-            tags: u
-                .tags()
-                .iter()
-                .map(|t| Tag::new(t.key(), t.value()))
-                .collect(),
-            user_id: u.user_id().to_owned(),
-            user_name: u.user_name().to_owned(),
+            tags: views(&u.tags),
+            user_id: u.id.clone(),
+            user_name: u.name.clone(),
+        }
+    }
+}
+
+/// An access key's status: only an `Active` key signs requests.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub enum KeyStatus {
+    Active,
+    Inactive,
+    Expired,
+}
+
+impl From<records::KeyStatus> for KeyStatus {
+    fn from(s: records::KeyStatus) -> Self {
+        match s {
+            records::KeyStatus::Active => KeyStatus::Active,
+            records::KeyStatus::Inactive => KeyStatus::Inactive,
+            records::KeyStatus::Expired => KeyStatus::Expired,
         }
     }
 }
@@ -128,21 +161,21 @@ impl From<&User> for UserView {
 #[serde(rename_all = "PascalCase")]
 pub struct NewAccessKeyView {
     pub access_key_id: String,
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, required)]
     pub create_date: Option<String>,
     pub secret_access_key: String,
-    pub status: String,
+    pub status: KeyStatus,
     pub user_name: String,
 }
 
-impl From<&AccessKey> for NewAccessKeyView {
-    fn from(k: &AccessKey) -> Self {
+impl From<&records::NewAccessKey> for NewAccessKeyView {
+    fn from(k: &records::NewAccessKey) -> Self {
         NewAccessKeyView {
-            access_key_id: k.access_key_id().to_owned(),
-            create_date: opt_timestamp(k.create_date()),
-            secret_access_key: k.secret_access_key().to_owned(),
-            status: k.status().as_str().to_owned(),
-            user_name: k.user_name().to_owned(),
+            access_key_id: k.key.id.clone(),
+            create_date: k.key.created.map(timestamp),
+            secret_access_key: k.secret.clone(),
+            status: k.key.status.into(),
+            user_name: k.key.user.clone(),
         }
     }
 }
@@ -150,20 +183,20 @@ impl From<&AccessKey> for NewAccessKeyView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct AccessKeyView {
-    pub access_key_id: Option<String>,
-    #[schema(format = DateTime)]
+    pub access_key_id: String,
+    #[schema(format = DateTime, required)]
     pub create_date: Option<String>,
-    pub status: Option<String>,
-    pub user_name: Option<String>,
+    pub status: KeyStatus,
+    pub user_name: String,
 }
 
-impl From<&AccessKeyMetadata> for AccessKeyView {
-    fn from(k: &AccessKeyMetadata) -> Self {
+impl From<&records::AccessKey> for AccessKeyView {
+    fn from(k: &records::AccessKey) -> Self {
         AccessKeyView {
-            access_key_id: k.access_key_id().map(str::to_owned),
-            create_date: opt_timestamp(k.create_date()),
-            status: k.status().map(|s| s.as_str().to_owned()),
-            user_name: k.user_name().map(str::to_owned),
+            access_key_id: k.id.clone(),
+            create_date: k.created.map(timestamp),
+            status: k.status.into(),
+            user_name: k.user.clone(),
         }
     }
 }
@@ -171,20 +204,20 @@ impl From<&AccessKeyMetadata> for AccessKeyView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct AttachedPolicyView {
-    pub policy_arn: Option<String>,
-    pub policy_name: Option<String>,
+    pub policy_arn: String,
+    pub policy_name: String,
 }
 
-impl From<&AttachedPolicy> for AttachedPolicyView {
-    fn from(p: &AttachedPolicy) -> Self {
+impl From<&records::AttachedPolicy> for AttachedPolicyView {
+    fn from(p: &records::AttachedPolicy) -> Self {
         AttachedPolicyView {
-            policy_arn: p.policy_arn().map(str::to_owned),
-            policy_name: p.policy_name().map(str::to_owned),
+            policy_arn: p.arn.clone(),
+            policy_name: p.name.clone(),
         }
     }
 }
 
-/// Maps a list of AWS objects to their views.
+/// Maps a list of records to their views.
 pub fn views<'a, T: 'a, V: From<&'a T>>(items: &'a [T]) -> Vec<V> {
     items.iter().map(V::from).collect()
 }
@@ -198,11 +231,10 @@ pub struct Strings {
 }
 
 impl Strings {
-    fn of<'a>(items: impl IntoIterator<Item = &'a str>) -> Strings {
-        let items: Vec<String> = items.into_iter().map(str::to_owned).collect();
+    fn of(items: &[String]) -> Strings {
         Strings {
             quantity: items.len() as i64,
-            items,
+            items: items.to_vec(),
         }
     }
 }
@@ -213,6 +245,7 @@ impl Strings {
 pub struct DistributionView {
     #[serde(rename = "ARN")]
     pub arn: String,
+    #[schema(required)]
     pub distribution_config: Option<DistributionConfigView>,
     pub domain_name: String,
     pub id: String,
@@ -229,16 +262,23 @@ pub struct DistributionConfigView {
     pub aliases: Strings,
     pub caller_reference: String,
     pub comment: String,
+    #[schema(required)]
     pub default_cache_behavior: Option<CacheBehaviorView>,
+    #[schema(required)]
     pub default_root_object: Option<String>,
     pub enabled: bool,
+    #[schema(required)]
     pub http_version: Option<String>,
     #[serde(rename = "IsIPV6Enabled")]
+    #[schema(required)]
     pub is_ipv6_enabled: Option<bool>,
+    #[schema(required)]
     pub logging: Option<DistributionLoggingView>,
     pub origins: OriginsView,
+    #[schema(required)]
     pub price_class: Option<String>,
     pub restrictions: RestrictionsView,
+    #[schema(required)]
     pub viewer_certificate: Option<ViewerCertificateView>,
 }
 
@@ -247,7 +287,9 @@ pub struct DistributionConfigView {
 pub struct CacheBehaviorView {
     pub target_origin_id: String,
     pub viewer_protocol_policy: String,
+    #[schema(required)]
     pub compress: Option<bool>,
+    #[schema(required)]
     pub cache_policy_id: Option<String>,
 }
 
@@ -272,10 +314,12 @@ pub struct OriginsView {
 pub struct OriginView {
     pub id: String,
     pub domain_name: String,
+    #[schema(required)]
     pub origin_path: Option<String>,
+    #[schema(required)]
     pub custom_origin_config: Option<CustomOriginView>,
     /// Always null: a website's origin is the bucket's website endpoint, a custom origin.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, required)]
     #[serde(rename = "S3OriginConfig")]
     pub s3_origin_config: Option<serde_json::Value>,
 }
@@ -288,14 +332,18 @@ pub struct CustomOriginView {
     #[serde(rename = "HTTPSPort")]
     pub https_port: i32,
     pub origin_protocol_policy: String,
+    #[schema(required)]
     pub origin_read_timeout: Option<i32>,
+    #[schema(required)]
     pub origin_keepalive_timeout: Option<i32>,
+    #[schema(required)]
     pub origin_ssl_protocols: Option<Strings>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct RestrictionsView {
+    #[schema(required)]
     pub geo_restriction: Option<GeoRestrictionView>,
 }
 
@@ -312,98 +360,97 @@ pub struct GeoRestrictionView {
 #[serde(rename_all = "PascalCase")]
 pub struct ViewerCertificateView {
     #[serde(rename = "ACMCertificateArn")]
+    #[schema(required)]
     pub acm_certificate_arn: Option<String>,
     /// The older fields the seed shows, derived from the current ones.
+    #[schema(required)]
     pub certificate: Option<String>,
+    #[schema(required)]
     pub certificate_source: Option<String>,
+    #[schema(required)]
     pub cloud_front_default_certificate: Option<bool>,
     #[serde(rename = "IAMCertificateId")]
+    #[schema(required)]
     pub iam_certificate_id: Option<String>,
+    #[schema(required)]
     pub minimum_protocol_version: Option<String>,
     #[serde(rename = "SSLSupportMethod")]
+    #[schema(required)]
     pub ssl_support_method: Option<String>,
 }
 
-impl From<&aws_sdk_cloudfront::types::Distribution> for DistributionView {
-    fn from(d: &aws_sdk_cloudfront::types::Distribution) -> Self {
-        let config = d.distribution_config().map(|c| {
-            let origins: Vec<OriginView> = (c.origins().map(|o| o.items()).unwrap_or_default())
-                .iter()
+impl From<&records::Distribution> for DistributionView {
+    fn from(d: &records::Distribution) -> Self {
+        let config = d.config.as_ref().map(|c| {
+            let origins: Vec<OriginView> = (c.origins.iter())
                 .map(|o| OriginView {
-                    id: o.id().to_owned(),
-                    domain_name: o.domain_name().to_owned(),
-                    origin_path: o.origin_path().map(str::to_owned),
-                    custom_origin_config: o.custom_origin_config().map(|c| CustomOriginView {
-                        http_port: c.http_port(),
-                        https_port: c.https_port(),
-                        origin_protocol_policy: c.origin_protocol_policy().as_str().to_owned(),
-                        origin_read_timeout: c.origin_read_timeout(),
-                        origin_keepalive_timeout: c.origin_keepalive_timeout(),
-                        origin_ssl_protocols: c
-                            .origin_ssl_protocols()
-                            .map(|p| Strings::of(p.items().iter().map(|i| i.as_str()))),
+                    id: o.id.clone(),
+                    domain_name: o.domain_name.clone(),
+                    origin_path: o.origin_path.clone(),
+                    custom_origin_config: o.custom.as_ref().map(|c| CustomOriginView {
+                        http_port: c.http_port,
+                        https_port: c.https_port,
+                        origin_protocol_policy: c.protocol_policy.clone(),
+                        origin_read_timeout: c.read_timeout,
+                        origin_keepalive_timeout: c.keepalive_timeout,
+                        origin_ssl_protocols: c.ssl_protocols.as_deref().map(Strings::of),
                     }),
                     s3_origin_config: None,
                 })
                 .collect();
-            let geo = c.restrictions().and_then(|r| r.geo_restriction());
             DistributionConfigView {
-                aliases: Strings::of(
-                    (c.aliases().map(|a| a.items()).unwrap_or_default())
-                        .iter()
-                        .map(String::as_str),
-                ),
-                caller_reference: c.caller_reference().to_owned(),
-                comment: c.comment().to_owned(),
-                default_cache_behavior: c.default_cache_behavior().map(|b| CacheBehaviorView {
-                    target_origin_id: b.target_origin_id().to_owned(),
-                    viewer_protocol_policy: b.viewer_protocol_policy().as_str().to_owned(),
-                    compress: b.compress(),
-                    cache_policy_id: b.cache_policy_id().map(str::to_owned),
+                aliases: Strings::of(&c.aliases),
+                caller_reference: c.caller_reference.clone(),
+                comment: c.comment.clone(),
+                default_cache_behavior: c.default_cache_behavior.as_ref().map(|b| {
+                    CacheBehaviorView {
+                        target_origin_id: b.target_origin_id.clone(),
+                        viewer_protocol_policy: b.viewer_protocol_policy.clone(),
+                        compress: b.compress,
+                        cache_policy_id: b.cache_policy_id.clone(),
+                    }
                 }),
-                default_root_object: c.default_root_object().map(str::to_owned),
-                enabled: c.enabled(),
-                http_version: c.http_version().map(|v| v.as_str().to_owned()),
-                is_ipv6_enabled: c.is_ipv6_enabled(),
-                logging: c.logging().map(|l| DistributionLoggingView {
-                    bucket: l.bucket().to_owned(),
-                    enabled: l.enabled(),
-                    include_cookies: l.include_cookies(),
-                    prefix: l.prefix().to_owned(),
+                default_root_object: c.default_root_object.clone(),
+                enabled: c.enabled,
+                http_version: c.http_version.clone(),
+                is_ipv6_enabled: c.ipv6,
+                logging: c.logging.as_ref().map(|l| DistributionLoggingView {
+                    bucket: l.bucket.clone(),
+                    enabled: l.enabled,
+                    include_cookies: l.include_cookies,
+                    prefix: l.prefix.clone(),
                 }),
                 origins: OriginsView {
                     quantity: origins.len() as i64,
                     items: origins,
                 },
-                price_class: c.price_class().map(|p| p.as_str().to_owned()),
+                price_class: c.price_class.clone(),
                 restrictions: RestrictionsView {
-                    geo_restriction: geo.map(|g| GeoRestrictionView {
-                        items: g.items().to_vec(),
-                        quantity: g.quantity(),
-                        restriction_type: g.restriction_type().as_str().to_owned(),
+                    geo_restriction: c.geo_restriction.as_ref().map(|g| GeoRestrictionView {
+                        quantity: g.locations.len() as i32,
+                        items: g.locations.clone(),
+                        restriction_type: g.restriction_type.clone(),
                     }),
                 },
-                viewer_certificate: c.viewer_certificate().map(|v| ViewerCertificateView {
-                    acm_certificate_arn: v.acm_certificate_arn().map(str::to_owned),
-                    certificate: v.acm_certificate_arn().map(str::to_owned),
-                    certificate_source: v.acm_certificate_arn().map(|_| "acm".to_owned()),
-                    cloud_front_default_certificate: v.cloud_front_default_certificate(),
-                    iam_certificate_id: v.iam_certificate_id().map(str::to_owned),
-                    minimum_protocol_version: v
-                        .minimum_protocol_version()
-                        .map(|m| m.as_str().to_owned()),
-                    ssl_support_method: v.ssl_support_method().map(|m| m.as_str().to_owned()),
+                viewer_certificate: c.certificate.as_ref().map(|v| ViewerCertificateView {
+                    acm_certificate_arn: v.acm_certificate_arn.clone(),
+                    certificate: v.acm_certificate_arn.clone(),
+                    certificate_source: v.acm_certificate_arn.as_ref().map(|_| "acm".to_owned()),
+                    cloud_front_default_certificate: v.cloudfront_default,
+                    iam_certificate_id: v.iam_certificate_id.clone(),
+                    minimum_protocol_version: v.minimum_protocol_version.clone(),
+                    ssl_support_method: v.ssl_support_method.clone(),
                 }),
             }
         });
         DistributionView {
-            arn: d.arn().to_owned(),
+            arn: d.arn.clone(),
             distribution_config: config,
-            domain_name: d.domain_name().to_owned(),
-            id: d.id().to_owned(),
-            in_progress_invalidation_batches: d.in_progress_invalidation_batches(),
-            last_modified_time: timestamp(d.last_modified_time()),
-            status: d.status().to_owned(),
+            domain_name: d.domain_name.clone(),
+            id: d.id.clone(),
+            in_progress_invalidation_batches: d.in_progress_invalidations,
+            last_modified_time: timestamp(d.last_modified),
+            status: d.status.clone(),
         }
     }
 }
@@ -412,22 +459,32 @@ impl From<&aws_sdk_cloudfront::types::Distribution> for DistributionView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct DnsRecordView {
+    #[schema(required)]
     pub alias_target: Option<AliasTargetView>,
+    #[schema(required)]
     pub failover: Option<String>,
     /// Always null: the service makes no geolocation records.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, required)]
     pub geo_location: Option<serde_json::Value>,
+    #[schema(required)]
     pub health_check_id: Option<String>,
+    #[schema(required)]
     pub multi_value_answer: Option<bool>,
     pub name: String,
+    #[schema(required)]
     pub region: Option<String>,
+    #[schema(required)]
     pub resource_records: Option<Vec<ResourceRecordView>>,
+    #[schema(required)]
     pub set_identifier: Option<String>,
     #[serde(rename = "TTL")]
+    #[schema(required)]
     pub ttl: Option<i64>,
+    #[schema(required)]
     pub traffic_policy_instance_id: Option<String>,
     #[serde(rename = "Type")]
     pub record_type: String,
+    #[schema(required)]
     pub weight: Option<i64>,
 }
 
@@ -446,32 +503,32 @@ pub struct ResourceRecordView {
     pub value: String,
 }
 
-impl From<&aws_sdk_route53::types::ResourceRecordSet> for DnsRecordView {
-    fn from(r: &aws_sdk_route53::types::ResourceRecordSet) -> Self {
+impl From<&records::DnsRecord> for DnsRecordView {
+    fn from(r: &records::DnsRecord) -> Self {
         DnsRecordView {
-            alias_target: r.alias_target().map(|a| AliasTargetView {
-                dns_name: a.dns_name().to_owned(),
-                evaluate_target_health: a.evaluate_target_health(),
-                hosted_zone_id: a.hosted_zone_id().to_owned(),
+            alias_target: r.alias.as_ref().map(|a| AliasTargetView {
+                dns_name: a.dns_name.clone(),
+                evaluate_target_health: a.evaluate_target_health,
+                hosted_zone_id: a.hosted_zone_id.clone(),
             }),
-            failover: r.failover().map(|f| f.as_str().to_owned()),
+            failover: r.failover.clone(),
             geo_location: None,
-            health_check_id: r.health_check_id().map(str::to_owned),
-            multi_value_answer: r.multi_value_answer(),
-            name: r.name().to_owned(),
-            region: r.region().map(|x| x.as_str().to_owned()),
-            resource_records: (!r.resource_records().is_empty()).then(|| {
-                (r.resource_records().iter())
-                    .map(|x| ResourceRecordView {
-                        value: x.value().to_owned(),
+            health_check_id: r.health_check_id.clone(),
+            multi_value_answer: r.multi_value_answer,
+            name: r.name.clone(),
+            region: r.region.clone(),
+            resource_records: (!r.values.is_empty()).then(|| {
+                (r.values.iter())
+                    .map(|value| ResourceRecordView {
+                        value: value.clone(),
                     })
                     .collect()
             }),
-            set_identifier: r.set_identifier().map(str::to_owned),
-            ttl: r.ttl(),
-            traffic_policy_instance_id: r.traffic_policy_instance_id().map(str::to_owned),
-            record_type: r.r#type().as_str().to_owned(),
-            weight: r.weight(),
+            set_identifier: r.set_identifier.clone(),
+            ttl: r.ttl,
+            traffic_policy_instance_id: r.traffic_policy_instance_id.clone(),
+            record_type: r.record_type.clone(),
+            weight: r.weight,
         }
     }
 }
@@ -480,6 +537,7 @@ impl From<&aws_sdk_route53::types::ResourceRecordSet> for DnsRecordView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct DnsChangeView {
+    #[schema(required)]
     pub comment: Option<String>,
     pub id: String,
     /// `PENDING`, then `INSYNC`.
@@ -488,13 +546,13 @@ pub struct DnsChangeView {
     pub submitted_at: String,
 }
 
-impl From<&aws_sdk_route53::types::ChangeInfo> for DnsChangeView {
-    fn from(c: &aws_sdk_route53::types::ChangeInfo) -> Self {
+impl From<&records::DnsChange> for DnsChangeView {
+    fn from(c: &records::DnsChange) -> Self {
         DnsChangeView {
-            comment: c.comment().map(str::to_owned),
-            id: c.id().to_owned(),
-            status: c.status().as_str().to_owned(),
-            submitted_at: timestamp(c.submitted_at()),
+            comment: c.comment.clone(),
+            id: c.id.clone(),
+            status: c.status.clone(),
+            submitted_at: timestamp(c.submitted),
         }
     }
 }
@@ -506,6 +564,7 @@ pub struct InvalidationView {
     #[schema(format = DateTime)]
     pub create_time: String,
     pub id: String,
+    #[schema(required)]
     pub invalidation_batch: Option<InvalidationBatchView>,
     /// `InProgress`, then `Completed`.
     pub status: String,
@@ -515,21 +574,20 @@ pub struct InvalidationView {
 #[serde(rename_all = "PascalCase")]
 pub struct InvalidationBatchView {
     pub caller_reference: String,
+    #[schema(required)]
     pub paths: Option<Strings>,
 }
 
-impl From<&aws_sdk_cloudfront::types::Invalidation> for InvalidationView {
-    fn from(i: &aws_sdk_cloudfront::types::Invalidation) -> Self {
+impl From<&records::Invalidation> for InvalidationView {
+    fn from(i: &records::Invalidation) -> Self {
         InvalidationView {
-            create_time: timestamp(i.create_time()),
-            id: i.id().to_owned(),
-            invalidation_batch: i.invalidation_batch().map(|b| InvalidationBatchView {
-                caller_reference: b.caller_reference().to_owned(),
-                paths: b
-                    .paths()
-                    .map(|p| Strings::of(p.items().iter().map(String::as_str))),
+            create_time: timestamp(i.created),
+            id: i.id.clone(),
+            invalidation_batch: i.caller_reference.as_ref().map(|c| InvalidationBatchView {
+                caller_reference: c.clone(),
+                paths: i.paths.as_deref().map(Strings::of),
             }),
-            status: i.status().to_owned(),
+            status: i.status.clone(),
         }
     }
 }

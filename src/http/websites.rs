@@ -1,7 +1,7 @@
 //! `/v1/s3/{account}/websites…`: create, head, show, update tags, invalidate, delete, and the bookmark.
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +9,8 @@ use super::buckets::{bookmark, caller_tags, head_status, DuckQuery, LoggingBody}
 use super::error::ApiError;
 use super::extract::{Json, Params};
 use super::views::{
-    DistributionView, DnsChangeView, DnsRecordView, GroupView, InvalidationView, PolicyView,
+    views, DistributionView, DnsChangeView, DnsRecordView, GroupView, InvalidationView, PolicyView,
+    TagView,
 };
 use super::{detached, parse_website};
 use crate::app::AppState;
@@ -181,20 +182,23 @@ pub struct CreatedWebsiteBody {
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase")]
 pub struct WebsiteBody {
-    tags: Vec<Tag>,
+    tags: Vec<TagView>,
+    #[schema(required)]
     logging: Option<LoggingBody>,
     /// True while the bucket holds nothing but the service's placeholder pages.
     empty: bool,
     /// The name's A record (an alias of the distribution).
     #[serde(rename = "DNSRecord")]
+    #[schema(required)]
     dns_record: Option<DnsRecordView>,
+    #[schema(required)]
     distribution: Option<DistributionView>,
 }
 
 impl From<WebsiteView> for WebsiteBody {
     fn from(v: WebsiteView) -> Self {
         WebsiteBody {
-            tags: v.bucket.tags,
+            tags: views(&v.bucket.tags),
             logging: LoggingBody::of(v.bucket.logging),
             empty: v.bucket.empty,
             dns_record: v.dns_record.as_ref().map(DnsRecordView::from),
@@ -221,8 +225,10 @@ pub struct DeletedWebsiteBody {
     groups: Vec<String>,
     /// The A record removed, if there was one of the site's.
     #[serde(rename = "DNSRecord")]
+    #[schema(required)]
     dns_record: Option<DnsRecordView>,
     /// The distribution, disabled: the cleaner deletes it once CloudFront has deployed that.
+    #[schema(required)]
     distribution: Option<DistributionView>,
 }
 
@@ -301,10 +307,10 @@ pub async fn invalidate(
             format!("path {bad:?} must start with `/`"),
         ));
     }
-    let (invalidation, location) = websites::invalidate(&ctx, &site, &paths).await?;
+    let invalidation = websites::invalidate(&ctx, &site, &paths).await?;
     Ok(axum::Json(InvalidatedBody {
         invalidation: InvalidationView::from(&invalidation),
-        location,
+        location: invalidation.location,
     })
     .into_response())
 }
@@ -330,9 +336,7 @@ pub async fn delete(
         users: d.iam.users,
         policies: d.iam.policies,
         groups: d.iam.groups,
-        dns_record: (d.dns_records.iter())
-            .find(|r| r.r#type == aws_sdk_route53::types::RrType::A)
-            .map(DnsRecordView::from),
+        dns_record: d.dns_record.as_ref().map(DnsRecordView::from),
         distribution: d.distribution.as_ref().map(DistributionView::from),
     })
     .into_response())
@@ -342,13 +346,15 @@ pub async fn delete(
 ///
 /// As for buckets.
 #[utoipa::path(get, operation_id = "duck_website", path = "/v1/s3/{account}/websites/{website}/duck", tag = "websites", params(("account" = String, Path, description = "An account of the configuration", example = "local"), ("website" = String, Path, description = "Website name under a configured domain", example = "www.example.org"), DuckQuery), security(("token" = [])),
-    responses((status = 200, description = "A Cyberduck bookmark", content_type = "application/xml", body = String), crate::http::openapi::Errors))]
+    responses((status = 200, description = "A Cyberduck bookmark: `application/xml`, or `text/xml` (the same content under its RFC 7303 alias) for a client that accepts only that", content((String = "application/xml"), (String = "text/xml")),
+        headers(("Content-Disposition" = String, description = "attachment; filename=\"<bucket>.duck\""))), crate::http::openapi::Errors))]
 pub async fn duck(
     State(state): State<AppState>,
     Params((account, website)): Params<(String, String)>,
+    headers: HeaderMap,
     query: Result<Query<DuckQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let ctx = state.ctx(&account)?;
     let site = parse_website(&website, &ctx)?;
-    bookmark(&state, &ctx, site.bucket(), Kind::Website, query).await
+    bookmark(&state, &ctx, site.bucket(), Kind::Website, &headers, query).await
 }

@@ -2,13 +2,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_iam::types::{Group, Policy};
+use aws_sdk_iam::types::Policy;
 use futures::future::join_all;
 
 use super::contents;
 use super::groups::{make_group, IfExists};
 use super::marker::Intent;
-use super::ownership::Kind;
+use super::ownership::{missing, Kind};
+use super::records::{self, Presence};
 use super::rollback::{Journal, Undo};
 use super::users::{release, IamUser, Release};
 use super::{first_error, Ctx, OpError, Resource};
@@ -32,8 +33,8 @@ pub struct CreateBucket {
 #[derive(Debug, Clone)]
 pub struct CreatedBucket {
     pub bucket: BucketName,
-    pub policy: Policy,
-    pub group: Group,
+    pub policy: records::Policy,
+    pub group: records::Group,
 }
 
 /// A bucket as the show route reports it.
@@ -179,8 +180,8 @@ pub(crate) async fn create_bucket_resources(
     let made = made?;
     Ok(CreatedBucket {
         bucket: bucket.clone(),
-        policy: made.policy.expect("made, not joined"),
-        group: made.group.expect("made, not joined"),
+        policy: made.policy.as_ref().expect("made, not joined").into(),
+        group: made.group.as_ref().expect("made, not joined").into(),
     })
 }
 
@@ -244,15 +245,35 @@ pub async fn show(ctx: &Ctx, bucket: &BucketName) -> Result<BucketView, OpError>
 }
 
 /// Whether the bucket exists, as a route of `kind` sees it: the website routes do not see a plain bucket.
-pub async fn head(ctx: &Ctx, bucket: &BucketName, kind: Kind) -> Result<BucketState, OpError> {
-    if kind == Kind::Bucket {
-        return Ok(ctx.aws.head_bucket(bucket).await?);
-    }
-    let (state, facts) = tokio::join!(ctx.aws.head_bucket(bucket), ctx.facts(bucket));
-    Ok(match (state?, facts?) {
-        (BucketState::Reachable, Some(f)) if !f.website => BucketState::Missing,
-        (state, _) => state,
+pub async fn head(ctx: &Ctx, bucket: &BucketName, kind: Kind) -> Result<Presence, OpError> {
+    let state = match kind {
+        Kind::Bucket => ctx.aws.head_bucket(bucket).await?,
+        Kind::Website => {
+            let (state, facts) = tokio::join!(ctx.aws.head_bucket(bucket), ctx.facts(bucket));
+            match (state?, facts?) {
+                (BucketState::Reachable, Some(f)) if !f.website => BucketState::Missing,
+                (state, _) => state,
+            }
+        }
+    };
+    Ok(match state {
+        BucketState::Reachable => Presence::Reachable,
+        BucketState::Forbidden => Presence::Forbidden,
+        BucketState::Missing => Presence::Missing,
     })
+}
+
+/// Where a Cyberduck bookmark of the bucket points: the account's S3 host and port. 404 when the bucket does not
+/// exist as a route of `kind` sees it.
+pub async fn bookmark_host(
+    ctx: &Ctx,
+    bucket: &BucketName,
+    kind: Kind,
+) -> Result<(String, u16), OpError> {
+    match head(ctx, bucket, kind).await? {
+        Presence::Missing => Err(missing(bucket, kind)),
+        _ => Ok(ctx.aws.s3_host()),
+    }
 }
 
 pub async fn list(ctx: &Ctx) -> Result<Vec<String>, OpError> {

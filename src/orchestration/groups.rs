@@ -52,7 +52,7 @@ pub(crate) async fn make_group(
             None => Err(e),
         },
         // A timeout or a lost connection may hide a success; under the lock the policy can only be ours.
-        Err(OpError::Aws(e)) if e.is_ambiguous() && if_exists == IfExists::Conflict => {
+        Err(OpError::Aws(e)) if e.0.is_ambiguous() && if_exists == IfExists::Conflict => {
             if let Ok(arn) = aws.policy_arn(&g.iam_path, g.policy.as_str()).await {
                 journal.record(Undo::DeletePolicy { arn });
             }

@@ -8,6 +8,7 @@ mod groups;
 pub mod marker;
 pub mod ownership;
 pub mod reclaim;
+pub mod records;
 pub mod rollback;
 pub mod users;
 pub mod websites;
@@ -22,7 +23,8 @@ use rollback::RollbackReport;
 /// What a workflow needs: the account's clients, the metrics, and the service's own tag.
 #[derive(Clone)]
 pub struct Ctx {
-    pub aws: Arc<AwsAccount>,
+    /// The account's AWS clients: the workflows' own; the layers above reach AWS through the workflows only.
+    pub(in crate::orchestration) aws: Arc<AwsAccount>,
     pub metrics: Arc<Metrics>,
     pub org_tag: Tag,
     /// The service's background tasks, which a stopping service waits for.
@@ -80,13 +82,84 @@ pub enum OpError {
     #[error("{0}")]
     Config(String),
     #[error(transparent)]
-    Aws(#[from] AwsError),
+    Aws(AwsFailure),
     /// A create failed and what it had created was undone (as far as `rollback` says).
     #[error("{error}")]
     RolledBack {
         error: Box<OpError>,
         rollback: RollbackReport,
     },
+}
+
+impl From<AwsError> for OpError {
+    fn from(e: AwsError) -> Self {
+        OpError::Aws(AwsFailure(e))
+    }
+}
+
+/// A failed AWS call as the layers above see it: what kind of failure, which call, and what AWS said. The call's
+/// full description (its `Display`) is for the log.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(transparent)]
+pub struct AwsFailure(pub(crate) AwsError);
+
+/// The kinds of AWS failure, as a caller can act on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    AlreadyExists,
+    NotFound,
+    /// The resource is in a state that forbids the call (not empty, still attached).
+    Conflict,
+    AccessDenied,
+    Throttled,
+    /// An AWS quota, such as two access keys per user.
+    LimitExceeded,
+    Invalid,
+    /// The call did not answer in time: it may or may not have taken effect.
+    Timeout,
+    /// The bucket is in another region than the account's.
+    OtherRegion,
+    Unavailable,
+    Other,
+}
+
+impl AwsFailure {
+    pub fn kind(&self) -> FailureKind {
+        use crate::aws::ErrorKind as K;
+        match self.0.kind {
+            K::AlreadyExists => FailureKind::AlreadyExists,
+            K::NotFound => FailureKind::NotFound,
+            K::Conflict => FailureKind::Conflict,
+            K::AccessDenied => FailureKind::AccessDenied,
+            K::Throttled => FailureKind::Throttled,
+            K::LimitExceeded => FailureKind::LimitExceeded,
+            K::Invalid => FailureKind::Invalid,
+            K::Timeout => FailureKind::Timeout,
+            K::OtherRegion => FailureKind::OtherRegion,
+            K::Unavailable => FailureKind::Unavailable,
+            K::Other => FailureKind::Other,
+        }
+    }
+
+    /// The call, as `AWS IAM CreatePolicy`.
+    pub fn call(&self) -> String {
+        format!("AWS {} {}", self.0.service.as_str(), self.0.operation)
+    }
+
+    /// AWS's own message, if it gave one.
+    pub fn message(&self) -> &str {
+        self.0.message.as_deref().unwrap_or_default()
+    }
+
+    /// The bucket's region, when S3 said it is in another one.
+    pub fn bucket_region(&self) -> Option<&str> {
+        self.0.bucket_region.as_deref()
+    }
+
+    /// In how many seconds a throttled call could be made again, if known.
+    pub fn retry_after(&self) -> Option<u16> {
+        self.0.retry_after
+    }
 }
 
 impl OpError {
@@ -106,6 +179,27 @@ impl OpError {
 }
 
 impl Ctx {
+    pub fn new(
+        aws: Arc<AwsAccount>,
+        metrics: Arc<Metrics>,
+        org_tag: Tag,
+        tasks: tokio_util::task::TaskTracker,
+        rollback_deadline: std::time::Duration,
+    ) -> Ctx {
+        Ctx {
+            aws,
+            metrics,
+            org_tag,
+            tasks,
+            rollback_deadline,
+        }
+    }
+
+    /// The account's configuration.
+    pub fn config(&self) -> &crate::config::AccountConfig {
+        &self.aws.config
+    }
+
     /// Runs a create workflow; on failure unwinds its journal and reports the rollback with the error.
     pub(crate) async fn with_rollback<T, F, Fut>(
         &self,

@@ -2,12 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_iam::types::{AccessKey, AccessKeyMetadata, AttachedPolicy, Group, User};
+use aws_sdk_iam::types::{AccessKeyMetadata, AttachedPolicy, Group, User};
 use futures::future::join_all;
 
 use super::groups::{make_group, IfExists};
 use super::marker::Intent;
 use super::ownership::{missing, Facts, Kind};
+use super::records;
 use super::rollback::{Journal, Undo};
 use super::{first_error, Ctx, OpError, Resource};
 use crate::aws::iam::{found, gone};
@@ -114,24 +115,24 @@ impl Membership {
 
 #[derive(Debug, Clone)]
 pub struct CreatedUser {
-    pub user: User,
-    pub access_key: AccessKey,
+    pub user: records::User,
+    pub access_key: records::NewAccessKey,
 }
 
 #[derive(Debug, Clone)]
 pub struct UserView {
-    pub user: User,
-    pub access_keys: Vec<AccessKeyMetadata>,
+    pub user: records::User,
+    pub access_keys: Vec<records::AccessKey>,
     /// The user's groups that belong to the bucket.
-    pub groups: Vec<Group>,
+    pub groups: Vec<records::Group>,
     /// The managed policies attached to those groups.
-    pub policies: Vec<AttachedPolicy>,
+    pub policies: Vec<records::AttachedPolicy>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ResetKeys {
     pub deleted_key_ids: Vec<String>,
-    pub access_key: AccessKey,
+    pub access_key: records::NewAccessKey,
 }
 
 #[derive(Debug, Clone)]
@@ -284,8 +285,8 @@ async fn create_steps(
     first_error(joins)?;
     placeholder?;
     Ok(CreatedUser {
-        user,
-        access_key: key?,
+        user: records::User::from(&user),
+        access_key: records::NewAccessKey::from(&key?),
     })
 }
 
@@ -325,7 +326,7 @@ pub async fn list(
     ctx: &Ctx,
     bucket: &BucketName,
     membership: &Membership,
-) -> Result<Vec<User>, OpError> {
+) -> Result<Vec<records::User>, OpError> {
     let aws = &ctx.aws;
     // The member lists are read right away for buckets, and after one listing of the scoped groups for websites.
     let members = async {
@@ -350,7 +351,7 @@ pub async fn list(
     }
     let mut users: Vec<User> = users.into_values().collect();
     users.sort_by(|a, b| a.user_name().cmp(b.user_name()));
-    Ok(users)
+    Ok(users.iter().map(records::User::from).collect())
 }
 
 /// The user's groups that belong to the bucket. The user is the bucket's when it is in one of them, or when it
@@ -424,10 +425,13 @@ pub async fn show(
             .or_insert(p);
     }
     Ok(UserView {
-        user: details,
-        access_keys,
-        groups,
-        policies: policies.into_values().collect(),
+        user: records::User::from(&details),
+        access_keys: access_keys.iter().map(records::AccessKey::from).collect(),
+        groups: groups.iter().map(records::Group::from).collect(),
+        policies: policies
+            .values()
+            .map(records::AttachedPolicy::from)
+            .collect(),
     })
 }
 
@@ -474,7 +478,7 @@ pub async fn reset_keys(
     deleted.extend(rest);
     Ok(ResetKeys {
         deleted_key_ids: deleted,
-        access_key,
+        access_key: records::NewAccessKey::from(&access_key),
     })
 }
 

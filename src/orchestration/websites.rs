@@ -2,9 +2,8 @@
 //! Route 53 alias records (ORCHESTRATION §4.6–4.7).
 
 use aws_sdk_acm::types::CertificateStatus;
-use aws_sdk_cloudfront::types::{Distribution, Invalidation};
-use aws_sdk_iam::types::{Group, Policy};
-use aws_sdk_route53::types::{ChangeAction, ChangeInfo, ResourceRecordSet};
+use aws_sdk_cloudfront::types::Distribution;
+use aws_sdk_route53::types::{ChangeAction, ResourceRecordSet, RrType};
 use futures::future::join_all;
 
 use super::buckets::{
@@ -14,6 +13,7 @@ use super::contents::{self, Contents};
 use super::groups::{make_group, IfExists};
 use super::marker::Intent;
 use super::ownership::{Facts, Kind};
+use super::records;
 use super::rollback::{Journal, Undo};
 use super::{first_error, Ctx, OpError, Resource};
 use crate::aws::acm::covers;
@@ -51,25 +51,28 @@ pub struct CreateWebsite {
 #[derive(Debug, Clone)]
 pub struct CreatedWebsite {
     pub bucket: CreatedBucket,
-    pub web_policy: Policy,
-    pub web_group: Group,
-    pub distribution: Distribution,
-    pub dns_change: ChangeInfo,
+    pub web_policy: records::Policy,
+    pub web_group: records::Group,
+    pub distribution: records::Distribution,
+    pub dns_change: records::DnsChange,
 }
 
 /// A website as the show route reports it.
 #[derive(Debug, Clone)]
 pub struct WebsiteView {
     pub bucket: BucketView,
-    pub dns_record: Option<ResourceRecordSet>,
-    pub distribution: Option<Distribution>,
+    /// The name's A record (an alias of the distribution).
+    pub dns_record: Option<records::DnsRecord>,
+    pub distribution: Option<records::Distribution>,
 }
 
 #[derive(Debug, Clone)]
 pub struct DeletedWebsite {
     pub iam: DeletedBucket,
-    pub dns_records: Vec<ResourceRecordSet>,
-    pub distribution: Option<Distribution>,
+    /// The A record removed, if there was one of the site's.
+    pub dns_record: Option<records::DnsRecord>,
+    /// The distribution, disabled.
+    pub distribution: Option<records::Distribution>,
 }
 
 /// A hosted zone that the configuration names but Route 53 does not know is the operator's to fix.
@@ -355,10 +358,10 @@ async fn create_steps(
 
     Ok(CreatedWebsite {
         bucket: created,
-        web_policy,
-        web_group,
-        distribution,
-        dns_change: dns,
+        web_policy: records::Policy::from(&web_policy),
+        web_group: records::Group::from(&web_group),
+        distribution: records::Distribution::from(&distribution),
+        dns_change: records::DnsChange::from(&dns),
     })
 }
 
@@ -421,11 +424,16 @@ pub async fn show(ctx: &Ctx, site: &WebsiteName) -> Result<WebsiteView, OpError>
             // The website's policy is the service's own (public read); its show does not report it.
             policy: None,
         },
-        dns_record: records
-            .into_iter()
-            .find(|r| r.r#type == aws_sdk_route53::types::RrType::A),
-        distribution,
+        dns_record: a_record(&records),
+        distribution: distribution.as_ref().map(records::Distribution::from),
     })
+}
+
+/// The record that names the site: its A record (the AAAA record aliases the same distribution).
+fn a_record(records: &[ResourceRecordSet]) -> Option<records::DnsRecord> {
+    (records.iter())
+        .find(|r| r.r#type == RrType::A)
+        .map(records::DnsRecord::from)
 }
 
 fn missing_site(e: AwsError, bucket: &BucketName) -> OpError {
@@ -485,7 +493,7 @@ pub async fn invalidate(
     ctx: &Ctx,
     site: &WebsiteName,
     paths: &[String],
-) -> Result<(Invalidation, String), OpError> {
+) -> Result<records::Invalidation, OpError> {
     let bucket = site.bucket();
     let facts = ctx.existing(bucket, Kind::Website).await?;
     facts.may_change(Kind::Website, bucket)?;
@@ -495,13 +503,15 @@ pub async fn invalidate(
         .ok_or_else(|| OpError::not_found(Resource::Distribution, site.as_str()))?
         .id;
     let caller_reference = uuid::Uuid::new_v4().to_string();
-    ctx.aws
+    let (invalidation, location) = ctx
+        .aws
         .create_invalidation(&id, paths, &caller_reference)
         .await
         .map_err(|e| match e.is_not_found() {
             true => OpError::not_found(Resource::Distribution, site.as_str()),
-            false => e.into(),
-        })
+            false => OpError::from(e),
+        })?;
+    Ok(records::Invalidation::of(&invalidation, location))
 }
 
 /// The exact IAM names of a website: its root groups and policies, and the path-scoped ones found under its
@@ -609,7 +619,7 @@ pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpE
             bucket: site.as_str().to_owned(),
             ..deleted
         },
-        dns_records: ours,
-        distribution,
+        dns_record: a_record(&ours),
+        distribution: distribution.as_ref().map(records::Distribution::from),
     })
 }

@@ -24,20 +24,29 @@ async fn a_generated_python_client_parses_every_response_into_its_model() {
         .await
         .body;
     std::fs::write(dir.join("openapi.json"), document).unwrap();
+    // No formatter runs after generation: the generator would warn that `ruff` is missing.
+    std::fs::write(dir.join("generator.yaml"), "post_hooks: []\n").unwrap();
     let venv = moto::python().parent().unwrap().to_owned();
     let generated = Command::new(venv.join("openapi-python-client"))
         .args(["generate", "--path"])
         .arg(dir.join("openapi.json"))
+        .arg("--config")
+        .arg(dir.join("generator.yaml"))
         .arg("--output-path")
         .arg(dir.join("s3_api_client"))
         .args(["--meta", "none"])
         .output()
         .unwrap();
-    assert!(
-        generated.status.success(),
+    let said = format!(
         "{}{}",
         String::from_utf8_lossy(&generated.stdout),
         String::from_utf8_lossy(&generated.stderr)
+    );
+    // A warning means an operation or a schema the generator skipped (the bookmark's XML did, before it was also
+    // declared as `text/xml`).
+    assert!(
+        generated.status.success() && !said.to_lowercase().contains("warning"),
+        "{said}"
     );
 
     // The client is blocking: off the runtime that serves it.

@@ -2,8 +2,10 @@
 
 Usage: generated_client.py PACKAGE_PARENT BASE_URL TOKEN DOMAIN
 
-Every response of the routes driven must be parsed into its declared model: not None, not a bare dict, and with no
-field the document does not declare (a generated model keeps undeclared fields in `additional_properties`).
+Every response of the routes driven must be parsed into its declared model: not None, not a bare dict, with no
+field the document does not declare (a generated model keeps undeclared fields in `additional_properties`) and no
+field left unset (the service always writes every field of a response; a generated model says `Unset` for a field
+the document calls optional that the answer left out). The bookmarks must arrive as text.
 Prints one line per call and exits non-zero at the first one that is not.
 """
 
@@ -14,15 +16,18 @@ sys.path.insert(0, sys.argv[1])
 
 import attrs  # noqa: E402  (comes with the generated client's dependencies)
 
+from s3_api_client.types import Unset  # noqa: E402
+
 from s3_api_client import AuthenticatedClient  # noqa: E402
 from s3_api_client import models  # noqa: E402
 from s3_api_client.api.bucket_users import (  # noqa: E402
     create_bucket_user, delete_bucket_user, list_bucket_users, reset_bucket_user, show_bucket_user)
-from s3_api_client.api.buckets import create_bucket, delete_bucket, list_bucket, show_bucket, update_bucket  # noqa: E402
+from s3_api_client.api.buckets import (  # noqa: E402
+    create_bucket, delete_bucket, duck_bucket, list_bucket, show_bucket, update_bucket)
 from s3_api_client.api.website_users import (  # noqa: E402
-    create_website_user, delete_website_user, list_website_users, show_website_user)
+    create_website_user, delete_website_user, list_website_users, reset_website_user, show_website_user)
 from s3_api_client.api.websites import (  # noqa: E402
-    create_website, delete_website, invalidate_website, list_websites, show_website, update_website)
+    create_website, delete_website, duck_website, invalidate_website, list_websites, show_website, update_website)
 
 _, _, base_url, token, domain = sys.argv
 client = AuthenticatedClient(base_url=base_url, token=token, prefix="", auth_header_name="X-Auth-Token",
@@ -31,9 +36,11 @@ account = "test"
 
 
 def undeclared(value, path):
-    """The paths of fields the document does not declare, anywhere in a parsed value."""
+    """The paths of fields the document does not declare, or that were left unset, anywhere in a parsed value."""
     found = []
-    if attrs.has(type(value)):
+    if isinstance(value, Unset):
+        found.append(f"{path} (unset)")
+    elif attrs.has(type(value)):
         extra = getattr(value, "additional_properties", {})
         found += [f"{path}.{k}" for k in extra]
         for field in attrs.fields(type(value)):
@@ -57,7 +64,7 @@ def call(what, fn, status, model, **kwargs):
         problems.append("parsed as a bare dict")
     elif model is not None and not isinstance(parsed, model):
         problems.append(f"parsed as {type(parsed).__name__}, expected {model.__name__}")
-    problems += [f"undeclared field {p}" for p in undeclared(parsed, type(parsed).__name__)]
+    problems += [f"undeclared or unset field {p}" for p in undeclared(parsed, type(parsed).__name__)]
     print(f"{'ok  ' if not problems else 'FAIL'} {what}: {type(parsed).__name__}", flush=True)
     if problems:
         for p in problems:
@@ -86,11 +93,16 @@ call("update bucket", update_bucket, 200, models.BucketBody, account=account, bu
 created = call("create bucket user", create_bucket_user, 200, models.CreatedUserBody, account=account,
                bucket=bucket, body=models.CreateUserBody.from_dict({"User": {"UserName": user}}))
 assert created.access_key.secret_access_key
+assert created.access_key.status == models.KeyStatus.ACTIVE, created.access_key.status
 call("list bucket users", list_bucket_users, 200, list, account=account, bucket=bucket)
-call("show bucket user", show_bucket_user, 200, None, account=account, bucket=bucket, user=user)
+shown_user = call("show bucket user", show_bucket_user, 200, models.UserBody, account=account, bucket=bucket,
+                  user=user)
+assert [k.status for k in shown_user.access_keys] == [models.KeyStatus.ACTIVE], shown_user.access_keys
+bookmark = call("bucket bookmark", duck_bucket, 200, str, account=account, bucket=bucket)
+assert "<plist" in bookmark and bucket in bookmark, bookmark
 call("reset a bucket user's keys", reset_bucket_user, 200, models.ResetBody, account=account, bucket=bucket,
      user=user)
-call("delete bucket user", delete_bucket_user, 200, None, account=account, bucket=bucket, user=user)
+call("delete bucket user", delete_bucket_user, 200, models.DeletedUserBody, account=account, bucket=bucket, user=user)
 
 call("create website", create_website, 202, models.CreatedWebsiteBody, account=account,
      body=models.CreateWebsiteBody.from_dict({"BucketInput": {"Bucket": site},
@@ -106,8 +118,12 @@ call("invalidate", invalidate_website, 200, models.InvalidatedBody, account=acco
 call("create website user", create_website_user, 200, models.CreatedUserBody, account=account, website=site,
      body=models.CreateUserBody.from_dict({"User": {"UserName": web_user}}))
 call("list website users", list_website_users, 200, list, account=account, website=site)
-call("show website user", show_website_user, 200, None, account=account, website=site, user=web_user)
-call("delete website user", delete_website_user, 200, None, account=account, website=site, user=web_user)
+call("show website user", show_website_user, 200, models.UserBody, account=account, website=site, user=web_user)
+call("reset a website user's keys", reset_website_user, 200, models.ResetBody, account=account, website=site,
+     user=web_user)
+call("website bookmark", duck_website, 200, str, account=account, website=site)
+call("delete website user", delete_website_user, 200, models.DeletedUserBody, account=account, website=site,
+     user=web_user)
 call("delete website", delete_website, 200, models.DeletedWebsiteBody, account=account, website=site)
 call("delete bucket", delete_bucket, 200, models.DeletedBucketBody, account=account, bucket=bucket)
 print("every response parsed into its declared model", flush=True)

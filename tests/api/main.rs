@@ -7,6 +7,7 @@ mod crash;
 mod creates;
 mod faults;
 mod helpers;
+mod layering;
 mod moto;
 mod ownership;
 mod policies;

@@ -856,7 +856,10 @@ async fn the_cleaner_deletes_a_re_created_site_s_old_distribution() {
     assert_eq!(show.json()["Distribution"]["Id"], current);
 
     // Disabled, the site's current distribution is still its own: a half-finished delete must find it.
-    ctx.aws.disable_distribution(&current).await.unwrap();
+    app.state.accounts["test"]
+        .disable_distribution(&current)
+        .await
+        .unwrap();
     let report =
         s3_api::orchestration::cleaner::run_once(&ctx, std::time::Duration::from_secs(900))
             .await

@@ -462,6 +462,88 @@ async fn the_openapi_document_describes_every_route() {
     );
 }
 
+/// What a generated client needs of the response schemas: every property the service always writes is
+/// `required` (a generated model then has no "unset" state for it; `null` stays possible where the schema says so),
+/// every timestamp is a `date-time`, and the closed sets are enums.
+#[tokio::test]
+async fn response_schemas_declare_what_is_always_there() {
+    let app = TestApp::spawn().await;
+    let doc = app
+        .raw(Method::GET, "/v1/s3/openapi.json", None, vec![])
+        .await
+        .json();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, v) in o {
+                    match (k.as_str(), v.as_str()) {
+                        ("$ref", Some(r)) => out.push(r.rsplit('/').next().unwrap().to_owned()),
+                        _ => refs(v, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut todo = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            refs(&op["responses"], &mut todo);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name.clone()) {
+            refs(&schemas[&name], &mut todo);
+        }
+    }
+    assert!(seen.len() > 20, "{seen:?}");
+    let mut unsaid = Vec::new();
+    for name in &seen {
+        let schema = &schemas[name];
+        let required: Vec<&str> = (schema["required"].as_array().into_iter().flatten())
+            .filter_map(|r| r.as_str())
+            .collect();
+        for (prop, def) in schema["properties"].as_object().into_iter().flatten() {
+            // A problem document carries `rollback` only for a create that was rolled back.
+            if !required.contains(&prop.as_str())
+                && (name.as_str(), prop.as_str()) != ("Problem", "rollback")
+            {
+                unsaid.push(format!("{name}.{prop} is not required"));
+            }
+            let timestamp = ["Date", "Time", "At", "LastUsed"]
+                .iter()
+                .any(|s| prop.ends_with(s));
+            if timestamp && def["format"] != "date-time" {
+                unsaid.push(format!("{name}.{prop} is not a date-time"));
+            }
+        }
+    }
+    assert!(unsaid.is_empty(), "{unsaid:#?}");
+    let closed = |name: &str| -> Vec<String> {
+        (schemas[name]["enum"].as_array().into_iter().flatten())
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(closed("KeyStatus"), ["Active", "Inactive", "Expired"]);
+    assert_eq!(
+        closed("GroupKindName"),
+        ["BktAdmGrp", "BktRWGrp", "BktROGrp", "WebAdmGrp"]
+    );
+    assert_eq!(
+        closed("Lifecycle"),
+        ["deep-archive", "glacier", "intelligent-tiering"]
+    );
+    let duck = &doc["paths"]["/v1/s3/{account}/buckets/{bucket}/duck"]["get"]["responses"]["200"]
+        ["content"];
+    assert!(
+        duck["application/xml"].is_object() && duck["text/xml"].is_object(),
+        "{duck}"
+    );
+}
+
 /// `promtool check metrics` (Prometheus' own linter) accepts the exposition after traffic of every kind: HTTP,
 /// AWS calls, errors. `scripts/promtool` fetches the pinned promtool on first use.
 #[tokio::test]

@@ -773,12 +773,15 @@ async fn the_cleaner_deletes_only_orphaned_disabled_org_distributions() {
         .assert_status(200);
     // `kept`: disabled but its bucket still exists. `foreign`: orphaned, but without the org tag.
     let ctx = app.state.ctx("test").unwrap();
-    ctx.aws.disable_distribution(&kept_id).await.unwrap();
+    app.state.accounts["test"]
+        .disable_distribution(&kept_id)
+        .await
+        .unwrap();
     let foreign_arn = format!(
         "arn:aws:cloudfront::{}:distribution/{foreign_id}",
         app.account_id
     );
-    ctx.aws
+    app.state.accounts["test"]
         .untag_distribution(&foreign_arn, &["spinup:org".to_owned()])
         .await
         .unwrap();
