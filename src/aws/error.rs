@@ -30,26 +30,8 @@ impl Service {
     }
 }
 
-/// What an AWS error means for the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    AlreadyExists,
-    NotFound,
-    /// The resource is in a state that forbids the call (not empty, still attached).
-    Conflict,
-    AccessDenied,
-    Throttled,
-    /// An AWS quota, such as two access keys per user.
-    LimitExceeded,
-    Invalid,
-    /// The call exceeded its deadline: it may or may not have taken effect.
-    Timeout,
-    /// The bucket exists, in another region than the client's: S3 answers 301 with the bucket's region.
-    OtherRegion,
-    /// AWS could not be reached, or answered 5xx after retries.
-    Unavailable,
-    Other,
-}
+/// What an AWS error means for the caller: the domain's kinds of failure, which the layers above act on too.
+pub use crate::domain::failure::FailureKind as ErrorKind;
 
 /// A failed AWS call, with what the log and the caller need to know about it.
 #[derive(Debug, Clone)]

@@ -4,8 +4,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::failure::FailureKind;
 use crate::orchestration::rollback::RollbackReport;
-use crate::orchestration::{AwsFailure, FailureKind, OpError, Resource};
+use crate::orchestration::{AwsFailure, OpError, Resource};
 
 tokio::task_local! {
     /// The id of the request being served, for problem documents (set by the observe middleware).

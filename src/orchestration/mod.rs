@@ -16,6 +16,7 @@ pub mod websites;
 use std::sync::Arc;
 
 use crate::aws::{AwsAccount, AwsError};
+use crate::domain::failure::FailureKind;
 use crate::domain::tags::Tag;
 use crate::telemetry::Metrics;
 use rollback::RollbackReport;
@@ -101,44 +102,11 @@ impl From<AwsError> for OpError {
 /// full description (its `Display`) is for the log.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(transparent)]
-pub struct AwsFailure(pub(crate) AwsError);
-
-/// The kinds of AWS failure, as a caller can act on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    AlreadyExists,
-    NotFound,
-    /// The resource is in a state that forbids the call (not empty, still attached).
-    Conflict,
-    AccessDenied,
-    Throttled,
-    /// An AWS quota, such as two access keys per user.
-    LimitExceeded,
-    Invalid,
-    /// The call did not answer in time: it may or may not have taken effect.
-    Timeout,
-    /// The bucket is in another region than the account's.
-    OtherRegion,
-    Unavailable,
-    Other,
-}
+pub struct AwsFailure(pub(in crate::orchestration) AwsError);
 
 impl AwsFailure {
     pub fn kind(&self) -> FailureKind {
-        use crate::aws::ErrorKind as K;
-        match self.0.kind {
-            K::AlreadyExists => FailureKind::AlreadyExists,
-            K::NotFound => FailureKind::NotFound,
-            K::Conflict => FailureKind::Conflict,
-            K::AccessDenied => FailureKind::AccessDenied,
-            K::Throttled => FailureKind::Throttled,
-            K::LimitExceeded => FailureKind::LimitExceeded,
-            K::Invalid => FailureKind::Invalid,
-            K::Timeout => FailureKind::Timeout,
-            K::OtherRegion => FailureKind::OtherRegion,
-            K::Unavailable => FailureKind::Unavailable,
-            K::Other => FailureKind::Other,
-        }
+        self.0.kind
     }
 
     /// The call, as `AWS IAM CreatePolicy`.

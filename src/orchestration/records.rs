@@ -373,13 +373,6 @@ pub struct DnsRecord {
     pub traffic_policy_instance_id: Option<String>,
 }
 
-impl DnsRecord {
-    /// The record that names the site: its A record (the AAAA record aliases the same distribution).
-    pub fn is_a(&self) -> bool {
-        self.record_type == "A"
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct AliasTarget {
     pub dns_name: String,

@@ -430,8 +430,8 @@ pub async fn show(ctx: &Ctx, site: &WebsiteName) -> Result<WebsiteView, OpError>
 }
 
 /// The record that names the site: its A record (the AAAA record aliases the same distribution).
-fn a_record(records: &[ResourceRecordSet]) -> Option<records::DnsRecord> {
-    (records.iter())
+fn a_record(set: &[ResourceRecordSet]) -> Option<records::DnsRecord> {
+    (set.iter())
         .find(|r| r.r#type == RrType::A)
         .map(records::DnsRecord::from)
 }
