@@ -515,6 +515,23 @@ def count_account(moto_port):
 # wrk
 
 
+def account_toml(name, akid, proxy_port, domain, zone_id, rate_limits):
+    """An account of the bench's configuration: the emulator behind the proxy, the domain, the given rate limits."""
+    limits = "".join(f"{service} = {rate:g}\n" for service, rate in rate_limits.items())
+    return f"""
+[accounts.{name}]
+region = "{REGION}"
+endpoint = "http://127.0.0.1:{proxy_port}"
+akid = "{akid}"
+secret = "{SECRET}"
+
+[accounts.{name}.domains."{domain}"]
+hostedZoneID = "{zone_id}"
+
+[accounts.{name}.rateLimits]
+{limits}"""
+
+
 def run_wrk(svc_pid, port, path, header, duration, conns, threads):
     argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if header:
@@ -763,35 +780,11 @@ sha256 = "{hashlib.sha256(named.encode()).hexdigest()}"
 accounts = ["*"]
 scope = "read"
 
-[accounts.{ACCOUNT}]
-region = "{REGION}"
-endpoint = "http://127.0.0.1:{proxy.port}"
-akid = "{AKID}"
-secret = "{SECRET}"
-
-[accounts.{ACCOUNT}.domains."{domain}"]
-hostedZoneID = "{zone_id}"
-
-# The emulator does not throttle: round trips are measured unpaced. (With the default limits, a bucket delete's
-# 40 IAM calls would wait for turns: IAM allows 20 at once, then 20 per second.)
-[accounts.{ACCOUNT}.rateLimits]
-iam = 1000
-route53 = 1000
-cloudfront = 1000
-acm = 1000
-
-[accounts.{BURST_ACCOUNT}]
-region = "{REGION}"
-endpoint = "http://127.0.0.1:{proxy.port}"
-akid = "{BURST_AKID}"
-secret = "{SECRET}"
-
-[accounts.{BURST_ACCOUNT}.domains."{domain}"]
-hostedZoneID = "{zone_id}"
-
-[accounts.{BURST_ACCOUNT}.rateLimits]
-iam = {BURST_RATE}
 """
+            # The emulator does not throttle: round trips are measured unpaced. (With the default limits, a bucket
+            # delete's 40 IAM calls would wait for turns: IAM allows 20 at once, then 20 per second.)
+            + account_toml(ACCOUNT, AKID, proxy.port, domain, zone_id, {s: 1000 for s in ("iam", "route53", "cloudfront", "acm")})
+            + account_toml(BURST_ACCOUNT, BURST_AKID, proxy.port, domain, zone_id, {"iam": BURST_RATE})
         )
     svc_env = {k: v for k, v in os.environ.items() if not k.startswith("S3API") and k != "RUST_LOG"}
     svc_log = open(os.path.join(tmp, "service.log"), "w")

@@ -278,10 +278,9 @@ pub fn mint(
             "--name {name:?}: 1 to 64 letters, digits, `-`, `_` or `.` (and not `legacy`)"
         ));
     }
-    let scope = match scope {
-        "read" | "write" | "admin" => scope,
-        other => return Err(format!("--scope {other:?}: read, write or admin")),
-    };
+    let scope = Scope::parse(scope)
+        .ok_or_else(|| format!("--scope {scope:?}: read, write or admin"))?
+        .as_str();
     let accounts: Vec<&str> = accounts
         .iter()
         .map(|a| a.trim())

@@ -337,12 +337,7 @@ pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpE
     let (state, facts, contents, iam) = tokio::join!(
         ctx.aws.head_bucket(bucket),
         ctx.facts(bucket),
-        async {
-            match contents::read(&ctx.aws, bucket, None).await {
-                Err(e) if e.is_not_found() => Ok(true),
-                other => other.map(|c| c.empty),
-            }
-        },
+        contents::read_unless_gone(&ctx.aws, bucket, None),
         BucketIam::read(ctx, &names),
     );
     let state = state?;
@@ -350,7 +345,7 @@ pub async fn delete(ctx: &Ctx, bucket: &BucketName) -> Result<DeletedBucket, OpE
     if let Some(facts) = facts? {
         facts.may_change(Kind::Bucket, bucket)?;
     }
-    if !contents? {
+    if !contents?.empty {
         return Err(OpError::NotEmpty(bucket.to_string()));
     }
     let iam = iam?;

@@ -39,6 +39,21 @@ pub(crate) async fn read(
     })
 }
 
+/// As [`read`], for a delete repeated after the bucket went: a bucket that is gone holds nothing.
+pub(crate) async fn read_unless_gone(
+    aws: &AwsAccount,
+    bucket: &BucketName,
+    site: Option<&str>,
+) -> Result<Contents, AwsError> {
+    match read(aws, bucket, site).await {
+        Err(e) if e.is_not_found() => Ok(Contents {
+            empty: true,
+            placeholders: Vec::new(),
+        }),
+        other => other,
+    }
+}
+
 /// Whether a listed version is one of the service's placeholders. A delete marker hides no content of its own
 /// (content it hides is listed as a version of its own), so one where a placeholder goes is the service's too
 /// (a site admin may have turned versioning on and written a placeholder again).

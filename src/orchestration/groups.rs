@@ -65,14 +65,16 @@ pub(crate) async fn make_group(
             arn: p.arn().unwrap_or_default().to_owned(),
         });
     }
-    let group = match group {
-        Err(e) if e.is_already_exists() && if_exists == IfExists::Conflict => {
-            match aws.get_group(g.group.as_str()).await {
-                Ok((group, _)) if journal.made_under_lock(Some(group.create_date())) => Ok(group),
-                _ => Err(e),
-            }
+    let group = match if_exists {
+        IfExists::Conflict => {
+            let read = async {
+                aws.get_group(g.group.as_str())
+                    .await
+                    .map(|(group, _)| group)
+            };
+            journal.claim(group, read, |g| Some(g.create_date())).await
         }
-        other => other,
+        IfExists::Join => group,
     };
     let group = match journal.created(
         group,

@@ -234,6 +234,23 @@ impl Journal {
         }
     }
 
+    /// A create's answer, with "already exists" taken as the create's own success when `read` finds the entity
+    /// made under the lock (see [`Journal::made_under_lock`]); a failed read leaves the answer as it was.
+    pub async fn claim<T>(
+        &self,
+        made: Result<T, AwsError>,
+        read: impl std::future::Future<Output = Result<T, AwsError>>,
+        created: impl Fn(&T) -> Option<&DateTime>,
+    ) -> Result<T, AwsError> {
+        match made {
+            Err(e) if e.is_already_exists() => match read.await {
+                Ok(entity) if self.made_under_lock(created(&entity)) => Ok(entity),
+                _ => Err(e),
+            },
+            other => other,
+        }
+    }
+
     /// Records `undo` when `result` says the resource was created.
     pub fn track<T>(
         &self,

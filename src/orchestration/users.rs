@@ -210,13 +210,7 @@ async fn create_steps(
     );
     // Recorded also when the answer was lost: this request holds the user name's marker, so a user of that name
     // made now is its own — also when an SDK retry answered "already exists" to the attempt that made it.
-    let user = match user {
-        Err(e) if e.is_already_exists() => match aws.get_user(user_name).await {
-            Ok(u) if journal.made_under_lock(Some(u.create_date())) => Ok(u),
-            _ => Err(e),
-        },
-        other => other,
-    };
+    let user = (journal.claim(user, aws.get_user(user_name), |u| Some(u.create_date()))).await;
     let user = journal.created(
         user,
         Undo::DeleteUser {

@@ -541,15 +541,7 @@ pub async fn delete(ctx: &Ctx, site: &WebsiteName) -> Result<DeletedWebsite, OpE
     let (state, facts, contents, records, iam) = tokio::join!(
         aws.head_bucket(bucket),
         ctx.facts(bucket),
-        async {
-            match contents::read(aws, bucket, Some(site.as_str())).await {
-                Err(e) if e.is_not_found() => Ok(Contents {
-                    empty: true,
-                    placeholders: Vec::new(),
-                }),
-                other => other,
-            }
-        },
+        contents::read_unless_gone(aws, bucket, Some(site.as_str())),
         aws.records_of(zone, site.as_str()),
         BucketIam::read(ctx, &names),
     );

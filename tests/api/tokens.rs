@@ -241,79 +241,43 @@ async fn every_changing_request_has_one_audit_event_naming_its_token() {
             }
         };
     let bucket_body = json!({"BucketInput": {"Bucket": bucket}});
-    expected.push(
-        send(
-            &t.reader.secret,
-            "reader",
-            Method::POST,
-            app.buckets(""),
-            Some(bucket_body.clone()),
-        )
-        .await,
-    );
-    expected.push(
-        send(
-            &t.writer.secret,
-            "writer",
-            Method::POST,
-            app.buckets(""),
-            Some(bucket_body),
-        )
-        .await,
-    );
+    for (token, name) in [(&t.reader.secret, "reader"), (&t.writer.secret, "writer")] {
+        let path = app.buckets("");
+        let r = send(token, name, Method::POST, path, Some(bucket_body.clone())).await;
+        expected.push(r);
+    }
     app.aws.settle().await;
     let users = app.buckets(&format!("/{bucket}/users"));
+    let the_user = format!("{users}/{user}");
     let user_body = json!({"User": {"UserName": user}});
-    expected.push(
-        send(
-            &t.writer.secret,
+    let steps = [
+        (
+            t.writer.secret.as_str(),
             "writer",
             Method::POST,
             users.clone(),
             Some(user_body),
-        )
-        .await,
-    );
-    expected.push(
-        send(
+        ),
+        (
             &t.expired.secret,
             "expired",
             Method::DELETE,
-            format!("{users}/{user}"),
+            the_user.clone(),
             None,
-        )
-        .await,
-    );
-    expected.push(
-        send(
-            "not-a-token",
-            "-",
-            Method::DELETE,
-            format!("{users}/{user}"),
-            None,
-        )
-        .await,
-    );
-    expected.push(
-        send(
-            &t.admin.secret,
-            "admin",
-            Method::DELETE,
-            format!("{users}/{user}"),
-            None,
-        )
-        .await,
-    );
-    expected.push(
-        send(
+        ),
+        ("not-a-token", "-", Method::DELETE, the_user.clone(), None),
+        (&t.admin.secret, "admin", Method::DELETE, the_user, None),
+        (
             TOKEN,
             "legacy",
             Method::DELETE,
             app.buckets(&format!("/{bucket}")),
             None,
-        )
-        .await,
-    );
+        ),
+    ];
+    for (token, name, method, path, body) in steps {
+        expected.push(send(token, name, method, path, body).await);
+    }
     // Reads leave no audit event.
     let (read_id, _, _) = send(
         &t.reader.secret,
